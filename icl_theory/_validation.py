@@ -1,0 +1,32 @@
+"""Uniform `ValueError`s for bad hyperparameters: each names the field, the value and the fix."""
+
+import math
+from collections.abc import Sequence
+
+
+def invalid(owner: str, field: str, value: object, allowed: str) -> ValueError:
+    return ValueError(f"{owner}.{field}={value!r} is invalid: {allowed}.")
+
+
+def check_positive_int(owner: str, field: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise invalid(owner, field, value, "must be an integer >= 1")
+
+
+def check_nonnegative(owner: str, field: str, value: float) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise invalid(owner, field, value, "must be a finite number >= 0")
+
+
+def check_positive(owner: str, field: str, value: float) -> None:
+    if not math.isfinite(value) or value <= 0:
+        raise invalid(owner, field, value, "must be a finite number > 0")
+
+
+def check_probabilities(owner: str, field: str, values: Sequence[float]) -> None:
+    if any((not math.isfinite(v)) or v < 0 for v in values):
+        raise invalid(owner, field, tuple(values), "weights must be finite and >= 0")
+    if abs(math.fsum(values) - 1.0) > 1e-6:
+        raise invalid(
+            owner, field, tuple(values), f"weights must sum to 1 (they sum to {math.fsum(values)})"
+        )

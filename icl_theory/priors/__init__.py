@@ -1,0 +1,47 @@
+"""Priors over functions (the function classes) and input distributions."""
+
+from icl_theory.priors.base import AbstractPrior, Task
+from icl_theory.priors.convex import ConvexCombination, PairTask
+from icl_theory.priors.inputs import (
+    AbstractInputDistribution,
+    IsotropicGaussian,
+    RandomOrthant,
+    ScaledInputs,
+    SkewedGaussian,
+    SubspaceGaussian,
+)
+from icl_theory.priors.linear import DenseLinear, LinearTask
+from icl_theory.priors.mixture import Mixture, MixtureTask
+from icl_theory.priors.pool import FinitePool
+from icl_theory.priors.probabilistic import prior_model
+from icl_theory.priors.registry import PRIORS, build_prior, register_prior
+from icl_theory.priors.relu import ReluNetwork, ReluTask
+from icl_theory.priors.sinusoid import Sinusoid, SinusoidTask
+from icl_theory.priors.sparse import SparseLinear
+
+__all__ = [
+    "PRIORS",
+    "AbstractInputDistribution",
+    "AbstractPrior",
+    "ConvexCombination",
+    "DenseLinear",
+    "FinitePool",
+    "IsotropicGaussian",
+    "LinearTask",
+    "Mixture",
+    "MixtureTask",
+    "PairTask",
+    "RandomOrthant",
+    "ReluNetwork",
+    "ReluTask",
+    "ScaledInputs",
+    "Sinusoid",
+    "SinusoidTask",
+    "SkewedGaussian",
+    "SparseLinear",
+    "SubspaceGaussian",
+    "Task",
+    "build_prior",
+    "prior_model",
+    "register_prior",
+]

@@ -1,0 +1,99 @@
+"""Mixtures of priors: the class is drawn per prompt with the given weights.
+
+Drawing per prompt (not per batch, as Panwar et al. do, nor one step per class, as Bai et al. do)
+makes the expected training loss at every step exactly the mixture-prior objective, whose optimum
+is the mixture's Bayes predictor.
+"""
+
+import equinox as eqx
+import jax.numpy as jnp
+import jax.random as jr
+import numpyro
+import numpyro.distributions as dist
+
+from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
+from icl_theory._validation import check_probabilities, invalid
+from icl_theory.priors.base import AbstractPrior, Task
+
+
+class MixtureTask(eqx.Module):
+    """Every component's task is drawn (fixed shapes under `jit`); `component` picks one."""
+
+    component: IntScalar
+    tasks: tuple[Task, ...]
+
+
+class Mixture(AbstractPrior):
+    """`sum_c weights[c] * components[c]`, drawn per prompt; `class_index` is the component.
+
+    **Fields:**
+    - `components`: two or more priors of the same `dim` (one component is allowed too, and
+      equals that component).
+    - `weights`: mixing weights, non-negative, summing to 1; `None` means uniform.
+    """
+
+    components: tuple[AbstractPrior, ...]
+    weights: tuple[float, ...]
+    dim: int = eqx.field(static=True)
+
+    def __init__(
+        self, components: tuple[AbstractPrior, ...], weights: tuple[float, ...] | None = None
+    ):
+        components = tuple(components)
+        if not components:
+            raise invalid("Mixture", "components", components, "needs at least one prior")
+        dims = [c.dim for c in components]
+        if len(set(dims)) != 1:
+            raise invalid("Mixture", "components", dims, "all components must have the same dim")
+        if weights is None:
+            weights = tuple(1.0 / len(components) for _ in components)
+        weights = tuple(float(w) for w in weights)
+        if len(weights) != len(components):
+            raise invalid(
+                "Mixture", "weights", weights, f"needs one weight per component ({len(components)})"
+            )
+        check_probabilities("Mixture", "weights", weights)
+        self.components = components
+        self.weights = weights
+        self.dim = dims[0]
+
+    def sample_task(self, key: Key, active_dims: Count) -> MixtureTask:
+        class_key, *task_keys = jr.split(key, len(self.components) + 1)
+        component = jr.categorical(class_key, jnp.log(jnp.asarray(self.weights)))
+        tasks = tuple(
+            c.sample_task(k, active_dims) for c, k in zip(self.components, task_keys, strict=True)
+        )
+        return MixtureTask(component.astype(jnp.int32), tasks)
+
+    def evaluate(self, task: MixtureTask, xs: Xs) -> Ys:
+        values = [c.evaluate(t, xs) for c, t in zip(self.components, task.tasks, strict=True)]
+        return jnp.stack(values)[task.component]
+
+    def observation_std(self, task: MixtureTask) -> Scalar:
+        stds = [c.observation_std(t) for c, t in zip(self.components, task.tasks, strict=True)]
+        return jnp.stack(stds)[task.component]
+
+    def class_index(self, task: MixtureTask) -> IntScalar:
+        return task.component
+
+    def output_variance(self, x: Point, active_dims: Count | None = None) -> Scalar:
+        variances = jnp.stack([c.output_variance(x, active_dims) for c in self.components])
+        return jnp.asarray(self.weights, dtype=variances.dtype) @ variances
+
+    def with_unit_output_variance(self) -> "AbstractPrior":
+        return type(self)(
+            tuple(c.with_unit_output_variance() for c in self.components), self.weights
+        )
+
+    def numpyro_function(self, xs: Xs) -> tuple[Ys, Scalar]:
+        # One model for the whole mixture: a discrete class site (enumerable, or marginalised by
+        # the Bayes code) and every component's latents under its own name scope. Components not
+        # selected keep their prior, so the marginal law of the selected function is exact.
+        component = numpyro.sample("class", dist.Categorical(probs=jnp.asarray(self.weights)))
+        values, stds = [], []
+        for index, prior in enumerate(self.components):
+            with numpyro.handlers.scope(prefix=f"c{index}", divider="/"):
+                f, std = prior.numpyro_function(xs)
+            values.append(f)
+            stds.append(std)
+        return jnp.stack(values)[component], jnp.stack(stds)[component]

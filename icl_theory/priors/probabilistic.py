@@ -1,0 +1,29 @@
+"""Priors as NumPyro models: an independent implementation of each prior, used to check the
+samplers in distribution and, by MCMC, the closed-form Bayes predictors."""
+
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+
+from icl_theory._types import Xs, Ys
+from icl_theory.priors.base import AbstractPrior
+
+
+def prior_model(
+    prior: AbstractPrior, xs: Xs, ys: Ys | None = None, *, noise_floor: float = 0.0
+) -> None:
+    """The prior's generative model for one prompt's outputs at inputs `xs`.
+
+    With `ys=None` it draws outputs (sites `"f"` and `"y"`), exactly as the prior's sampler does,
+    noise-free priors included. With `ys` given it conditions on them with a Gaussian likelihood of
+    standard deviation `sqrt(noise_std^2 + noise_floor^2)`; a noise-free prior needs
+    `noise_floor > 0` there, since its likelihood is degenerate.
+    """
+    f, noise_std = prior.numpyro_function(xs)
+    f = numpyro.deterministic("f", f)
+    if ys is None:
+        noise = numpyro.sample("noise", dist.Normal(0.0, 1.0).expand(list(f.shape)).to_event(1))
+        numpyro.deterministic("y", f + noise_std * noise)
+        return
+    scale = jnp.sqrt(noise_std**2 + noise_floor**2)
+    numpyro.sample("y", dist.Normal(f, scale).to_event(1), obs=ys)

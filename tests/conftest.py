@@ -1,0 +1,22 @@
+"""Test-wide numerics and Hypothesis settings.
+
+The package is deliberately not imported here: jaxtyping's pytest hook
+(`--jaxtyping-packages=icl_theory,beartype.beartype` in pyproject.toml) must see the first import,
+so that every annotated function and module is checked by beartype during the tests.
+"""
+
+import os
+
+import hypothesis
+import jax
+
+# `(n,)` against `(n, 1)` broadcasting is the classic silent bug in this kind of code.
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+# Derandomised by default, so CI is reproducible and a failure replays; `HYPOTHESIS_PROFILE=dev`
+# explores more examples with fresh randomness.
+hypothesis.settings.register_profile(
+    "ci", deadline=None, max_examples=12, derandomize=True, print_blob=True
+)
+hypothesis.settings.register_profile("dev", deadline=None, max_examples=100)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
