@@ -7,6 +7,15 @@ so that every annotated function and module is checked by beartype during the te
 
 import os
 
+# Tests compile many small programs and run each briefly; XLA's CPU backend spends most of that
+# time in LLVM optimisation. Level 0 halved the sampler tests' compile time here (9.4 s -> 4.3 s
+# for four prior/shape combinations) without changing IEEE semantics (no fast-math). Must be set
+# before JAX initialises its backend; `ICL_TEST_XLA_OPTIMISE=1` restores the default.
+if os.environ.get("ICL_TEST_XLA_OPTIMISE") != "1":
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0"
+    ).strip()
+
 import hypothesis
 import jax
 

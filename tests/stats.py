@@ -26,8 +26,8 @@ def assert_mean_close(samples: np.ndarray, expected: float | np.ndarray, z: floa
 def assert_same_distribution(a: np.ndarray, b: np.ndarray, alpha: float = 1e-4) -> None:
     """Two-sample Kolmogorov-Smirnov test; fails with probability `alpha` when `a` and `b` come
     from the same continuous law."""
-    result = stats.ks_2samp(np.asarray(a), np.asarray(b))
-    assert result.pvalue > alpha, f"KS two-sample p-value {result.pvalue:.2e} <= {alpha}"
+    pvalue = float(stats.ks_2samp(np.asarray(a), np.asarray(b)).pvalue)  # pyright: ignore[reportAttributeAccessIssue]
+    assert pvalue > alpha, f"KS two-sample p-value {pvalue:.2e} <= {alpha}"
 
 
 def assert_distribution(samples: np.ndarray, cdf, alpha: float = 1e-4) -> None:

@@ -12,7 +12,7 @@ from numpyro.infer import Predictive
 from priors_zoo import ZOO
 from stats import assert_mean_close, assert_same_distribution
 
-from icl_theory.priors import AbstractPrior, SparseLinear, prior_model
+from icl_theory.priors import AbstractPrior, DenseLinear, SparseLinear, prior_model
 
 N = 4_000
 
@@ -51,7 +51,7 @@ def test_sampler_and_numpyro_model_agree_in_distribution(name, noise_std):
 
 def test_dense_model_covariance_matches_the_closed_form():
     """For Gaussian priors both sides must also match `tau^2 X X^T + sigma^2 I` exactly."""
-    prior = ZOO["dense"](3, 0.4)
+    prior = DenseLinear(dim=3, tau=0.7, noise_std=0.4)
     xs = jr.normal(jr.key(101), (3, 3))
     covariance = np.asarray(prior.tau**2 * xs @ xs.T + prior.noise_std**2 * jnp.eye(3))
     for outputs in (sampler_outputs(prior, xs, N, 3), model_outputs(prior, xs, N, 4)):

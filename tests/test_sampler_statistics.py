@@ -108,6 +108,7 @@ def test_unit_output_variance_scales_every_class_to_one(prior):
 
 def test_mixture_class_frequencies_match_weights():
     prior = ZOO["mixture3"](3, 0.0)
+    assert isinstance(prior, Mixture)
     classes = np.asarray(sample_prompts(prior, jr.key(6), N, 1).class_index)
     counts = np.bincount(classes, minlength=3)
     for count, weight in zip(counts, prior.weights, strict=True):

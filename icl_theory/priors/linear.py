@@ -5,12 +5,11 @@ import math
 import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
-import numpyro
-import numpyro.distributions as dist
 from jaxtyping import Array, Float
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int
+from icl_theory.priors._sites import iid_normal
 from icl_theory.priors.base import AbstractPrior, dim_mask, zero_class
 
 
@@ -59,5 +58,5 @@ class DenseLinear(AbstractPrior):
         return eqx.tree_at(lambda p: p.tau, self, 1.0 / math.sqrt(self.dim))
 
     def numpyro_function(self, xs: Xs) -> tuple[Ys, Scalar]:
-        w = numpyro.sample("w", dist.Normal(0.0, self.tau).expand([self.dim]).to_event(1))
+        w = iid_normal("w", self.tau, (self.dim,))
         return xs @ w, jnp.asarray(self.noise_std)

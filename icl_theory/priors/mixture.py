@@ -13,6 +13,7 @@ import numpyro.distributions as dist
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_probabilities, invalid
+from icl_theory.priors._sites import sample_site
 from icl_theory.priors.base import AbstractPrior, Task
 
 
@@ -89,7 +90,7 @@ class Mixture(AbstractPrior):
         # One model for the whole mixture: a discrete class site (enumerable, or marginalised by
         # the Bayes code) and every component's latents under its own name scope. Components not
         # selected keep their prior, so the marginal law of the selected function is exact.
-        component = numpyro.sample("class", dist.Categorical(probs=jnp.asarray(self.weights)))
+        component = sample_site("class", dist.Categorical(probs=jnp.asarray(self.weights)))
         values, stds = [], []
         for index, prior in enumerate(self.components):
             with numpyro.handlers.scope(prefix=f"c{index}", divider="/"):

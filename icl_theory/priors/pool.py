@@ -5,11 +5,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpyro
-import numpyro.distributions as dist
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_positive_int, invalid
+from icl_theory.priors._sites import uniform_choice
 from icl_theory.priors.base import AbstractPrior, Task
 
 
@@ -73,6 +72,6 @@ class FinitePool(AbstractPrior):
         return type(self)(self.base.with_unit_output_variance(), self.size, self.seed)
 
     def numpyro_function(self, xs: Xs) -> tuple[Ys, Scalar]:
-        index = numpyro.sample("member", dist.Categorical(logits=jnp.zeros(self.size)))
+        index = uniform_choice("member", self.size)
         task = self._member(index)
         return self.base.evaluate(task, xs), self.base.observation_std(task)

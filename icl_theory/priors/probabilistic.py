@@ -6,6 +6,7 @@ import numpyro
 import numpyro.distributions as dist
 
 from icl_theory._types import Xs, Ys
+from icl_theory.priors._sites import iid_normal
 from icl_theory.priors.base import AbstractPrior
 
 
@@ -20,9 +21,9 @@ def prior_model(
     `noise_floor > 0` there, since its likelihood is degenerate.
     """
     f, noise_std = prior.numpyro_function(xs)
-    f = numpyro.deterministic("f", f)
+    f = jnp.asarray(numpyro.deterministic("f", f))
     if ys is None:
-        noise = numpyro.sample("noise", dist.Normal(0.0, 1.0).expand(list(f.shape)).to_event(1))
+        noise = iid_normal("noise", 1.0, f.shape)
         numpyro.deterministic("y", f + noise_std * noise)
         return
     scale = jnp.sqrt(noise_std**2 + noise_floor**2)

@@ -14,7 +14,7 @@ own keyword overrides them. Adding a prior is one module plus one `register_prio
 
 import ast
 import dataclasses
-from typing import Literal
+from typing import Any, Literal
 
 from icl_theory._validation import invalid
 from icl_theory.priors.base import AbstractPrior
@@ -140,11 +140,14 @@ class _Builder:
             raise self.fail(f"{name}() takes {count} prior(s)", f"got {len(node.args)}")
         return [self.build(arg) for arg in node.args]
 
-    def leaf(self, name: str, keywords: dict[str, object]) -> AbstractPrior:
+    def check_name(self, name: str) -> None:
         if name not in PRIORS:
             raise invalid(
                 "build_prior", "prior", name, f"unknown prior name; known: {known_names()}"
             )
+
+    def leaf(self, name: str, keywords: dict[str, Any]) -> AbstractPrior:
+        self.check_name(name)
         cls = PRIORS[name]
         fields = [f.name for f in dataclasses.fields(cls) if f.init]
         unknown = sorted(set(keywords) - set(fields))
@@ -153,7 +156,7 @@ class _Builder:
         defaults = {"dim": self.dim, "noise_std": self.noise_std}
         return cls(**{**{k: v for k, v in defaults.items() if k in fields}, **keywords})
 
-    def constant(self, node: ast.expr) -> object:
+    def constant(self, node: ast.expr) -> Any:
         try:
             return ast.literal_eval(node)
         except ValueError:

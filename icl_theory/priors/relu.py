@@ -8,12 +8,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import numpyro
-import numpyro.distributions as dist
 from jaxtyping import Array, Float
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int
+from icl_theory.priors._sites import iid_normal
 from icl_theory.priors.base import AbstractPrior, dim_mask, zero_class
 
 
@@ -78,11 +77,7 @@ class ReluNetwork(AbstractPrior):
         )
 
     def numpyro_function(self, xs: Xs) -> tuple[Ys, Scalar]:
-        hidden_weights = numpyro.sample(
-            "hidden_weights", dist.Normal(0.0, 1.0).expand([self.hidden, self.dim]).to_event(2)
-        )
-        output_weights = numpyro.sample(
-            "output_weights", dist.Normal(0.0, self.output_scale).expand([self.hidden]).to_event(1)
-        )
+        hidden_weights = iid_normal("hidden_weights", 1.0, (self.hidden, self.dim))
+        output_weights = iid_normal("output_weights", self.output_scale, (self.hidden,))
         f = jax.nn.relu(xs @ hidden_weights.T) @ output_weights
         return f, jnp.asarray(self.noise_std)

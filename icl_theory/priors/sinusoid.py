@@ -24,6 +24,7 @@ from jaxtyping import Array, Float, Int
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int, invalid
+from icl_theory.priors._sites import iid_normal, sample_site, uniform_choice
 from icl_theory.priors.base import AbstractPrior, zero_class
 
 
@@ -84,14 +85,12 @@ class Sinusoid(AbstractPrior):
         return eqx.tree_at(lambda p: p.amplitude_std, self, 1.0)
 
     def numpyro_function(self, xs: Xs) -> tuple[Ys, Scalar]:
-        axis = numpyro.sample("axis", dist.Categorical(logits=jnp.zeros(self.dim)))
+        axis = uniform_choice("axis", self.dim)
         if self.freq_high > self.freq_low:
-            frequency = numpyro.sample("frequency", dist.Uniform(self.freq_low, self.freq_high))
+            frequency = sample_site("frequency", dist.Uniform(self.freq_low, self.freq_high))
         else:
-            frequency = numpyro.deterministic("frequency", jnp.asarray(self.freq_low))
-        coefficients = numpyro.sample(
-            "coefficients", dist.Normal(0.0, self.amplitude_std).expand([2]).to_event(1)
-        )
+            frequency = jnp.asarray(numpyro.deterministic("frequency", self.freq_low))
+        coefficients = iid_normal("coefficients", self.amplitude_std, (2,))
         features = sinusoid_features(xs[:, axis], frequency)
         return features @ coefficients, jnp.asarray(self.noise_std)
 

@@ -9,12 +9,11 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-import numpyro
-import numpyro.distributions as dist
 from jaxtyping import Array, Int
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int, invalid
+from icl_theory.priors._sites import iid_normal, uniform_choice
 from icl_theory.priors.base import AbstractPrior, dim_mask, zero_class
 from icl_theory.priors.linear import LinearTask
 
@@ -94,9 +93,7 @@ class SparseLinear(AbstractPrior):
     def numpyro_function(self, xs: Xs) -> tuple[Ys, Scalar]:
         table = self.supports()
         n_supports = table.shape[0]
-        support = numpyro.sample("support", dist.Categorical(logits=jnp.zeros(n_supports)))
-        w_support = numpyro.sample(
-            "w_support", dist.Normal(0.0, self.tau).expand([self.k]).to_event(1)
-        )
+        support = uniform_choice("support", n_supports)
+        w_support = iid_normal("w_support", self.tau, (self.k,))
         f = jnp.sum(xs[..., table[support]] * w_support[..., None, :], axis=-1)
         return f, jnp.asarray(self.noise_std)

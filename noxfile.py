@@ -1,0 +1,40 @@
+"""Sessions: `nox -s tests lint typecheck` (CI runs the same checks through `.ci/run`), and `demo`.
+
+Later sessions (experiments, docs, benchmarks) are added here too, one per job.
+"""
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite (jaxtyping + beartype checks, strict rank promotion, warnings as errors)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "2", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff format check and ruff lint."""
+    session.install("ruff>=0.17.5")
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """pyright over the package and the tests."""
+    session.install("-e", ".[test]")
+    session.run("pyright")
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The README's main job: sample prompts from the dense + sparse mixture and summarise them."""
+    session.install("-e", ".")
+    session.run("icl-theory", "sample", *session.posargs)
