@@ -1,0 +1,153 @@
+"""Exact Bayes-optimal (posterior predictive mean) predictors for the priors.
+
+`bayes_predictor(prior)` returns the predictor for any prior that has one. Every Bayes predictor
+also exposes `posterior(xs, ys) -> PrefixPosterior` (predictions plus the evidence of each prefix),
+which is what lets mixtures and pools be built from their components' posteriors exactly.
+"""
+
+import abc
+import functools
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from icl_theory._types import Preds, Xs, Ys
+from icl_theory.predictors.base import AbstractPredictor, require_float64
+from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
+from icl_theory.predictors.gaussian import gaussian_linear_posterior, point_mass_posterior
+from icl_theory.priors import AbstractPrior, DenseLinear, FinitePool, Mixture, SparseLinear
+
+
+class AbstractBayesPredictor(AbstractPredictor):
+    needs_float64 = True
+
+    @abc.abstractmethod
+    def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
+        """Predictions and prefix evidences for one prompt (float64 inputs)."""
+
+    def __call__(self, xs: Xs, ys: Ys) -> Preds:
+        require_float64(xs)
+        return self.posterior(xs, ys).mean
+
+
+class DenseBayes(AbstractBayesPredictor):
+    """Dense linear, Gaussian prior: ridge with `lambda = sigma^2 / tau^2`; at `sigma = 0` the
+    minimum-norm interpolant for `n <= d` and exact prediction after."""
+
+    prior: DenseLinear
+
+    def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
+        prior_std = jnp.full((self.prior.dim,), self.prior.tau, xs.dtype)
+        return gaussian_linear_posterior(xs, prior_std, self.prior.noise_std, ys)
+
+
+class SparseBayes(AbstractBayesPredictor):
+    """k-sparse linear: exact enumeration of the `C(d, k)` supports, each weighted by its
+    evidence; exact prediction from `k + 1` noise-free points."""
+
+    prior: SparseLinear
+
+    def support_posterior(self, xs: Xs, ys: Ys) -> MixedPosterior:
+        supports = self.prior.supports()
+        prior_std = jnp.full((self.prior.k,), self.prior.tau, xs.dtype)
+
+        def one_support(support):
+            return gaussian_linear_posterior(xs[:, support], prior_std, self.prior.noise_std, ys)
+
+        per_support = jax.vmap(one_support)(supports)
+        log_prior = jnp.full((supports.shape[0],), -math.log(supports.shape[0]), xs.dtype)
+        return combine(log_prior, per_support.mean, per_support.order, per_support.log_density)
+
+    def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
+        return self.support_posterior(xs, ys).posterior
+
+
+class MixtureBayes(AbstractBayesPredictor):
+    """Mixture of priors: class posterior from each class's evidence and the mixing weights;
+    the prediction is the class-posterior-weighted average of the class predictions."""
+
+    prior: Mixture
+    components: tuple[AbstractBayesPredictor, ...]
+
+    def __init__(self, prior: Mixture):
+        self.prior = prior
+        self.components = tuple(bayes_predictor(c) for c in prior.components)
+
+    def class_posterior(self, xs: Xs, ys: Ys) -> MixedPosterior:
+        """Posterior over classes at each position (`weights`: `(n_classes, n_points)`), given
+        `y_<i`; at position 0 it equals the mixing weights."""
+        posteriors = [c.posterior(xs, ys) for c in self.components]
+        stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *posteriors)
+        log_prior = jnp.log(jnp.asarray(self.prior.weights, xs.dtype))
+        return combine(log_prior, stacked.mean, stacked.order, stacked.log_density)
+
+    def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
+        return self.class_posterior(xs, ys).posterior
+
+
+class PoolBayes(AbstractBayesPredictor):
+    """Finite task pool: the posterior over the pool's members (Raventós et al.'s dMMSE), a
+    softmax of their log-likelihoods; with no context, the pool's mean function."""
+
+    prior: FinitePool
+
+    def member_posterior(self, xs: Xs, ys: Ys) -> MixedPosterior:
+        base = self.prior.base
+        scale = jnp.sqrt(jnp.mean(jax.vmap(base.output_variance)(xs)) + 1e-300)
+
+        def one_member(task):
+            values = base.evaluate(task, xs).astype(xs.dtype)
+            return point_mass_posterior(values, base.observation_std(task), ys, scale)
+
+        per_member = jax.vmap(one_member)(self.prior.tasks)
+        log_prior = jnp.full((self.prior.size,), -math.log(self.prior.size), xs.dtype)
+        return combine(log_prior, per_member.mean, per_member.order, per_member.log_density)
+
+    def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
+        return self.member_posterior(xs, ys).posterior
+
+
+def class_posteriors(
+    predictor: MixtureBayes,
+    xs: Float[ArrayLike, "batch n_points dim"],
+    ys: Float[ArrayLike, "batch n_points"],
+) -> Float[Array, "batch classes n_points"]:
+    """`p(class | y_<i)` at every position of a batch of prompts (float64, jit-compiled)."""
+    with jax.enable_x64(True):
+        return _class_posteriors(
+            predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64)
+        )
+
+
+@eqx.filter_jit
+def _class_posteriors(predictor: MixtureBayes, xs: Array, ys: Array) -> Array:
+    return jax.vmap(lambda x, y: predictor.class_posterior(x, y).weights)(xs, ys)
+
+
+@functools.singledispatch
+def bayes_predictor(prior: AbstractPrior) -> AbstractBayesPredictor:
+    """The exact Bayes predictor of `prior`. New priors register theirs with
+    `@bayes_predictor.register`."""
+    raise ValueError(
+        f"no exact Bayes predictor is registered for {type(prior).__name__}; register one with "
+        "@icl_theory.predictors.bayes_predictor.register, or use the NUTS predictor."
+    )
+
+
+bayes_predictor.register(DenseLinear, DenseBayes)
+bayes_predictor.register(SparseLinear, SparseBayes)
+bayes_predictor.register(Mixture, MixtureBayes)
+bayes_predictor.register(FinitePool, PoolBayes)
+
+__all__ = [
+    "AbstractBayesPredictor",
+    "DenseBayes",
+    "MixtureBayes",
+    "PoolBayes",
+    "SparseBayes",
+    "bayes_predictor",
+    "class_posteriors",
+]
