@@ -10,7 +10,7 @@ from icl_theory.priors.inputs import (
     SkewedGaussian,
     SubspaceGaussian,
 )
-from icl_theory.priors.linear import DenseLinear, LinearTask
+from icl_theory.priors.linear import AbstractLinearPrior, DenseLinear, LinearTask
 from icl_theory.priors.mixture import Mixture, MixtureTask
 from icl_theory.priors.pool import FinitePool
 from icl_theory.priors.probabilistic import prior_model
@@ -22,6 +22,7 @@ from icl_theory.priors.sparse import SparseLinear
 __all__ = [
     "PRIORS",
     "AbstractInputDistribution",
+    "AbstractLinearPrior",
     "AbstractPrior",
     "ConvexCombination",
     "DenseLinear",

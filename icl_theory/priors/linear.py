@@ -19,7 +19,22 @@ class LinearTask(eqx.Module):
     w: Float[Array, " dim"]
 
 
-class DenseLinear(AbstractPrior):
+class AbstractLinearPrior(AbstractPrior):
+    """Linear functions `f(x) = w.x` observed with Gaussian noise; subclasses set the law of `w`."""
+
+    noise_std: eqx.AbstractVar[float]
+
+    def evaluate(self, task: LinearTask, xs: Xs) -> Ys:
+        return xs @ task.w
+
+    def observation_std(self, task: LinearTask) -> Scalar:
+        return jnp.asarray(self.noise_std, dtype=task.w.dtype)
+
+    def class_index(self, task: LinearTask) -> IntScalar:
+        return zero_class()
+
+
+class DenseLinear(AbstractLinearPrior):
     """Garg et al.'s linear class; `tau = 1` gives their raw scale `Var f(x) = |x|^2`.
 
     **Fields:**
@@ -40,15 +55,6 @@ class DenseLinear(AbstractPrior):
     def sample_task(self, key: Key, active_dims: Count) -> LinearTask:
         w = self.tau * jr.normal(key, (self.dim,))
         return LinearTask(w * dim_mask(self.dim, active_dims))
-
-    def evaluate(self, task: LinearTask, xs: Xs) -> Ys:
-        return xs @ task.w
-
-    def observation_std(self, task: LinearTask) -> Scalar:
-        return jnp.asarray(self.noise_std, dtype=task.w.dtype)
-
-    def class_index(self, task: LinearTask) -> IntScalar:
-        return zero_class()
 
     def output_variance(self, x: Point, active_dims: Count | None = None) -> Scalar:
         x = x * dim_mask(self.dim, active_dims)

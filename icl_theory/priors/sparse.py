@@ -11,18 +11,18 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Int
 
-from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
+from icl_theory._types import Count, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int, invalid
 from icl_theory.priors._sites import iid_normal, uniform_choice
-from icl_theory.priors.base import AbstractPrior, dim_mask, zero_class
-from icl_theory.priors.linear import LinearTask
+from icl_theory.priors.base import AbstractPrior, dim_mask
+from icl_theory.priors.linear import AbstractLinearPrior, LinearTask
 
 # Above this many supports the NumPyro model would need a table too large to hold; the exact
 # Bayes predictor enumerates the same table, so such priors are out of reach for both anyway.
 MAX_ENUMERATED_SUPPORTS = 200_000
 
 
-class SparseLinear(AbstractPrior):
+class SparseLinear(AbstractLinearPrior):
     """Exactly `k` nonzero weights, support uniform over the `C(dim, k)` subsets.
 
     **Fields:**
@@ -57,15 +57,6 @@ class SparseLinear(AbstractPrior):
         _, support = jax.lax.top_k(-scores, self.k)
         weights = self.tau * jr.normal(weight_key, (self.k,))
         return LinearTask(jnp.zeros((self.dim,)).at[support].set(weights))
-
-    def evaluate(self, task: LinearTask, xs: Xs) -> Ys:
-        return xs @ task.w
-
-    def observation_std(self, task: LinearTask) -> Scalar:
-        return jnp.asarray(self.noise_std, dtype=task.w.dtype)
-
-    def class_index(self, task: LinearTask) -> IntScalar:
-        return zero_class()
 
     def output_variance(self, x: Point, active_dims: Count | None = None) -> Scalar:
         # Each active coordinate is in the support with probability k / active_dims.
