@@ -174,7 +174,7 @@ def test_sparse_noise_free_recovery_is_exact_from_k_plus_one_points(dim, k):
     preds = run(bayes_predictor(prior), xs, ys)
     scale = np.sqrt(np.mean(fs**2))
     assert np.max(np.abs(preds[:, k + 1 :] - fs[:, k + 1 :])) < 1e-10 * scale
-    assert np.min(np.abs(preds[:, k] - fs[:, k])) >= 0.0  # defined, and not exact in general
+    # With only k points the support is not yet identified: not exact in general.
     assert np.mean(np.abs(preds[:, k] - fs[:, k])) > 1e-3 * scale
 
 
