@@ -6,20 +6,18 @@ import math
 
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from predicting import run, sample64
 from scipy import stats as scipy_stats
 
-from icl_theory import sample_prompts
 from icl_theory.predictors import (
     MixtureBayes,
     SparseBayes,
     bayes_predictor,
     class_posteriors,
-    predict,
 )
 from icl_theory.predictors.baselines import (
     Averaging,
@@ -29,19 +27,14 @@ from icl_theory.predictors.baselines import (
     Ridge,
     ZeroPredictor,
 )
-from icl_theory.priors import DenseLinear, FinitePool, Mixture, SparseLinear
-
-
-def sample64(prior, seed, batch, n_points):
-    """Prompts drawn in float64, so noise-free identities hold to float64 round-off."""
-    with jax.enable_x64(True):
-        prompts = sample_prompts(prior, jr.key(seed), batch, n_points)
-        return np.asarray(prompts.xs), np.asarray(prompts.ys), np.asarray(prompts.fs), prompts
-
-
-def run(predictor, xs, ys):
-    return np.asarray(predict(predictor, xs, ys))
-
+from icl_theory.priors import (
+    ConvexCombination,
+    DenseLinear,
+    FinitePool,
+    Mixture,
+    Sinusoid,
+    SparseLinear,
+)
 
 PRIORS = {
     "dense": DenseLinear(dim=4, tau=0.8, noise_std=0.3),
@@ -50,6 +43,10 @@ PRIORS = {
     "sparse_noise_free": SparseLinear(dim=4, k=2),
     "mixture": Mixture((DenseLinear(dim=4, noise_std=0.2), SparseLinear(dim=4, k=1)), (0.4, 0.6)),
     "pool": FinitePool(DenseLinear(dim=4, noise_std=0.5), size=16, seed=1),
+    "sinusoid": Sinusoid(dim=2, noise_std=0.2),
+    "sinusoid_noise_free": Sinusoid(dim=2),
+    "convex": ConvexCombination(DenseLinear(dim=2), Sinusoid(dim=2), alpha=0.4, noise_std=0.2),
+    "linear_or_sinusoid_noise_free": Mixture((DenseLinear(dim=2), Sinusoid(dim=2))),
 }
 PREDICTORS = {
     **{f"bayes_{name}": bayes_predictor(prior) for name, prior in PRIORS.items()},

@@ -11,15 +11,18 @@ from icl_theory.predictors.bayes import (
     class_posteriors,
 )
 from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
+from icl_theory.predictors.periodic import ConvexBayes, SinusoidBayes
 
 __all__ = [
     "AbstractBayesPredictor",
     "AbstractPredictor",
+    "ConvexBayes",
     "DenseBayes",
     "MixedPosterior",
     "MixtureBayes",
     "PoolBayes",
     "PrefixPosterior",
+    "SinusoidBayes",
     "SparseBayes",
     "bayes_predictor",
     "class_posteriors",

@@ -114,11 +114,9 @@ def point_mass_posterior(
     noisy = noise_var > 0
     step_log_density = jnp.where(noisy, if_noisy, if_exact)
     step_order = jnp.where(noisy, 0, fits.astype(jnp.int32))
-    return PrefixPosterior(
-        values, _exclusive_cumsum(step_order), _exclusive_cumsum(step_log_density)
-    )
+    return PrefixPosterior(values, exclusive_cumsum(step_order), exclusive_cumsum(step_log_density))
 
 
-def _exclusive_cumsum(steps: Array) -> Array:
+def exclusive_cumsum(steps: Array) -> Array:
     """`out[i] = sum(steps[:i])` (evidence of the prefix before position i); -inf safe."""
     return jnp.concatenate([jnp.zeros((1,), steps.dtype), jnp.cumsum(steps)[:-1]])

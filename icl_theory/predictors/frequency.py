@@ -1,0 +1,169 @@
+"""Bayesian linear regression on features that depend on one unknown frequency.
+
+Model: `omega ~ Uniform[low, high]`, `beta ~ N(0, diag(prior_std^2))`,
+`y_j = phi(x_j; omega) . beta + N(0, noise_std^2)`. A sinusoid given its axis (`phi = (sin, cos)`)
+and a linear + sinusoid combination given the sinusoid's axis are this model. Given `omega` it is
+`gaussian_linear_posterior`; what remains is the one-dimensional integral over `omega`.
+
+With noise, the integral is a midpoint rule on `nodes` equally spaced frequencies: each node is a
+hypothesis with prior weight `1 / nodes` and its exact Gaussian evidence, combined as in
+`evidence.py`. The posterior over `omega` narrows as data arrive (to a width of order
+`noise_std / (sqrt(n) |x| |beta|)`), so `nodes` must make the spacing `(high - low) / nodes`
+small against that width; `docs/bayes.md` gives the measured quadrature error.
+
+Without noise, a grid is the wrong tool: once the prompt has `p + 1` points (`p` features) the
+posterior over `omega` is a finite set of point masses, at the roots of
+`r(omega) = det[Phi_{<p+1}(omega), y_{<p+1}]` (the frequencies whose feature span contains the
+data), which a grid never hits. So positions `<= p` use the grid (the density of `y_<i` there is
+an ordinary integral over `omega`), and positions `> p` use the roots: found by sign changes of `r`
+on the grid and polished by bisection, each weighted by the exact density of `y_{<p+1}` under the
+change of variables `(beta, omega) -> y` (`p(omega) N(beta; 0, prior) / |det J|`), after which
+every further point is determined and only raises the evidence's `order` (or contradicts the
+root). Roots closer together than the grid spacing can be missed; `nodes` bounds that.
+"""
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from icl_theory.predictors.evidence import PrefixPosterior, combine
+from icl_theory.predictors.gaussian import (
+    RESIDUAL_TOLERANCE,
+    exclusive_cumsum,
+    gaussian_linear_posterior,
+)
+
+Features = Callable[[Float[Array, ""]], Float[Array, "n_points n_features"]]
+
+# At most this many roots of r(omega) per prompt are kept (the third point of a sinusoid prompt
+# typically leaves one to four; extra ones are the first in frequency order).
+MAX_ROOTS = 16
+BISECTION_STEPS = 60
+
+
+def frequency_marginal_posterior(
+    features_at: Features,
+    prior_std: Float[Array, " n_features"],
+    noise_std: float,
+    ys: Float[Array, " n_points"],
+    low: float,
+    high: float,
+    nodes: int,
+) -> PrefixPosterior:
+    """Posterior predictive means and prefix evidences with `omega` integrated out.
+
+    **Arguments:**
+    - `features_at`: `omega -> Phi(omega)`, the `(n_points, n_features)` feature matrix.
+    - `prior_std`: prior standard deviation of each coefficient (all positive).
+    - `noise_std`: observation noise, a Python float; 0 selects the exact noise-free path.
+    - `ys`: observations.
+    - `low`, `high`: the uniform frequency prior; `low == high` is a known frequency.
+    - `nodes`: quadrature nodes (and root-search grid intervals).
+    """
+    if high == low:
+        return gaussian_linear_posterior(
+            features_at(jnp.asarray(low, ys.dtype)), prior_std, noise_std, ys
+        )
+    grid = low + (high - low) * (jnp.arange(nodes, dtype=ys.dtype) + 0.5) / nodes
+    per_node = jax.vmap(
+        lambda omega: gaussian_linear_posterior(features_at(omega), prior_std, noise_std, ys)
+    )(grid)
+    log_prior = jnp.full((nodes,), -jnp.log(nodes), ys.dtype)
+    quadrature = combine(log_prior, per_node.mean, per_node.order, per_node.log_density)
+    if noise_std > 0:
+        return quadrature.posterior
+    n_features = prior_std.shape[0]
+    if ys.shape[0] <= n_features + 1:
+        return quadrature.posterior
+    roots = _root_posterior(features_at, prior_std, ys, low, high, nodes)
+    after = jnp.arange(ys.shape[0]) > n_features
+    # Noise-free data no root fits (outside the class): keep the grid's prediction; the
+    # evidence is -inf either way, so a parent mixture gives this class no weight.
+    use_roots = after & jnp.isfinite(roots.log_density)
+    return PrefixPosterior(
+        mean=jnp.where(use_roots, roots.mean, quadrature.posterior.mean),
+        order=jnp.where(after, roots.order, quadrature.posterior.order),
+        log_density=jnp.where(after, roots.log_density, quadrature.posterior.log_density),
+    )
+
+
+def _root_posterior(
+    features_at: Features,
+    prior_std: Float[Array, " n_features"],
+    ys: Float[Array, " n_points"],
+    low: float,
+    high: float,
+    nodes: int,
+) -> PrefixPosterior:
+    """The noise-free posterior at positions `> p`: a mixture over the roots of `r(omega)`."""
+    n_features = prior_std.shape[0]
+    head = n_features + 1
+
+    def residual(omega):
+        return jnp.linalg.det(jnp.concatenate([features_at(omega)[:head], ys[:head, None]], 1))
+
+    edges = jnp.linspace(low, high, nodes + 1, dtype=ys.dtype)
+    values = jax.vmap(residual)(edges)
+    crossing = jnp.sign(values[:-1]) * jnp.sign(values[1:]) < 0
+    (index,) = jnp.nonzero(crossing, size=MAX_ROOTS, fill_value=0)
+    valid = jnp.arange(MAX_ROOTS) < jnp.sum(crossing)
+
+    def bisect(left, right):
+        left_value = residual(left)
+
+        def halve(_, bracket):
+            lo, hi, lo_value = bracket
+            mid = 0.5 * (lo + hi)
+            mid_value = residual(mid)
+            same_side = jnp.sign(mid_value) == jnp.sign(lo_value)
+            return (
+                jnp.where(same_side, mid, lo),
+                jnp.where(same_side, hi, mid),
+                jnp.where(same_side, mid_value, lo_value),
+            )
+
+        lo, hi, _ = jax.lax.fori_loop(0, BISECTION_STEPS, halve, (left, right, left_value))
+        return 0.5 * (lo + hi)
+
+    omegas = jax.vmap(bisect)(edges[index], edges[index + 1])
+    per_root = jax.vmap(lambda omega: _one_root(features_at, prior_std, ys, omega, high - low))(
+        omegas
+    )
+    log_density = jnp.where(valid[:, None], per_root.log_density, -jnp.inf)
+    log_prior = jnp.zeros((MAX_ROOTS,), ys.dtype)
+    return combine(log_prior, per_root.mean, per_root.order, log_density).posterior
+
+
+def _one_root(
+    features_at: Features,
+    prior_std: Float[Array, " n_features"],
+    ys: Float[Array, " n_points"],
+    omega: Float[Array, ""],
+    width: float,
+) -> PrefixPosterior:
+    """One root `omega*`: `beta*` solves the first `p + 1` points exactly; the density of those
+    points is `p(omega*) N(beta*; 0, prior) / |det d y / d(beta, omega)|`; later points are
+    determined (each fit raises `order` by one, a misfit gives `-inf`)."""
+    n_features = prior_std.shape[0]
+    head = n_features + 1
+    phi = features_at(omega)
+    beta, *_ = jnp.linalg.lstsq(phi[:head], ys[:head])
+    d_phi = jax.jacfwd(features_at)(omega)
+    jacobian = jnp.concatenate([phi[:head], (d_phi[:head] @ beta)[:, None]], axis=1)
+    _, log_abs_det = jnp.linalg.slogdet(jacobian)
+    log_beta_prior = jnp.sum(
+        -0.5 * jnp.log(2 * jnp.pi * prior_std**2) - 0.5 * (beta / prior_std) ** 2
+    )
+    head_log_density = -jnp.log(width) + log_beta_prior - log_abs_det
+    mean = phi @ beta
+    prior_predictive = phi**2 @ prior_std**2
+    fits = jnp.abs(ys - mean) <= RESIDUAL_TOLERANCE * jnp.sqrt(prior_predictive)
+    checked = jnp.arange(ys.shape[0]) >= head
+    step_fit = jnp.where(checked, fits, True)
+    # Evidence of y_<i for i > p: the head's density, one order per later fitted point.
+    order = exclusive_cumsum((checked & fits).astype(jnp.int32))
+    all_fit_before = exclusive_cumsum((~step_fit).astype(jnp.int32)) == 0
+    log_density = jnp.where(all_fit_before, head_log_density, -jnp.inf)
+    return PrefixPosterior(mean, order, log_density)

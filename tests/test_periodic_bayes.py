@@ -1,0 +1,184 @@
+"""Sinusoid and linear + sinusoid Bayes predictors against a plain NumPy quadrature (direct
+Gaussian conditioning on a fine frequency grid), the noise-free limit against small noise, and
+the class decisions that the noise-free limit implies."""
+
+import math
+
+import equinox as eqx
+import jax
+import numpy as np
+import pytest
+from predicting import run, sample64
+
+from icl_theory.predictors import ConvexBayes, SinusoidBayes, bayes_predictor, class_posteriors
+from icl_theory.predictors.bayes import MixtureBayes
+from icl_theory.priors import ConvexCombination, DenseLinear, Mixture, Sinusoid
+
+
+def brute_force(features, prior_std, noise, xs, ys, low, high, grid):
+    """Posterior predictive mean and log evidence of `y_<i` at each position, for one prompt,
+    by the trapezoid rule over `omega` and explicit Gaussian conditioning at each node; the
+    axis (for features that depend on it) is summed by the caller."""
+    omegas = np.linspace(low, high, grid)
+    trapezoid = np.full(grid, (high - low) / (grid - 1))
+    trapezoid[[0, -1]] /= 2
+    log_weight = np.log(trapezoid / (high - low))
+    phi = np.stack([features(xs, w) for w in omegas])  # (grid, n, p)
+    scaled = phi * prior_std
+    preds, log_evidence = [0.0], [0.0]
+    for i in range(1, len(ys)):
+        cov = scaled[:, :i] @ scaled[:, :i].transpose(0, 2, 1) + noise**2 * np.eye(i)
+        cross = np.einsum("gp,gip->gi", scaled[:, i], scaled[:, :i])
+        solved = np.linalg.solve(cov, np.broadcast_to(ys[:i, None], (grid, i, 1)))[..., 0]
+        mean = np.einsum("gi,gi->g", cross, solved)
+        _, log_det = np.linalg.slogdet(cov)
+        log_lik = -0.5 * (i * np.log(2 * np.pi) + log_det + solved @ ys[:i])
+        scores = log_weight + log_lik
+        top = scores.max()
+        weights = np.exp(scores - top)
+        preds.append(weights @ mean / weights.sum())
+        log_evidence.append(top + np.log(weights.sum()))
+    return np.array(preds), np.array(log_evidence)
+
+
+def sinusoid_features(xs, omega):
+    return np.stack([np.sin(omega * xs[:, 0]), np.cos(omega * xs[:, 0])], axis=1)
+
+
+def posteriors(predictor, xs, ys):
+    with jax.enable_x64(True):
+        return _batched_posterior(predictor, xs, ys)
+
+
+@eqx.filter_jit
+def _batched_posterior(predictor, xs, ys):
+    return jax.vmap(lambda x, y: predictor.posterior(x, y))(xs, ys)
+
+
+def test_noisy_sinusoid_matches_brute_force_quadrature():
+    prior = Sinusoid(dim=1, freq_low=0.5, freq_high=2.0, amplitude_std=1.3, noise_std=0.2)
+    xs, ys, _, _ = sample64(prior, 21, 3, 7)
+    exact = posteriors(SinusoidBayes(prior), xs, ys)
+    for b in range(3):
+        preds, log_evidence = brute_force(sinusoid_features, 1.3, 0.2, xs[b], ys[b], 0.5, 2.0, 4001)
+        np.testing.assert_allclose(np.asarray(exact.mean[b]), preds, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(exact.log_density[b]), log_evidence, atol=1e-5)
+
+
+def test_quadrature_has_converged_at_the_default_node_count():
+    prior = Sinusoid(dim=2, noise_std=0.05)
+    xs, ys, _, _ = sample64(prior, 22, 32, 16)
+    default = run(SinusoidBayes(prior), xs, ys)
+    fine = run(SinusoidBayes(prior, nodes=8 * 1024), xs, ys)
+    # Measured: 3e-5 at most (output scale 1, noise 0.05 over 16 points); docs/bayes.md.
+    assert np.max(np.abs(default - fine)) < 1e-4
+
+
+def test_noise_free_limit_matches_vanishing_noise_at_the_first_root_position():
+    """Position 3 is the first that the roots of r(omega) decide: its prediction and the
+    density of y_<3 must be the sigma -> 0 limit of the noisy ones (here sigma = 1e-5)."""
+    prior = Sinusoid(dim=1, freq_low=0.9, freq_high=1.4)
+    xs, ys, _, _ = sample64(prior, 23, 4, 4)
+    exact = posteriors(SinusoidBayes(prior), xs, ys)
+    for b in range(4):
+        # Grid spacing 4e-6, below the posterior width of omega at this noise (about 1e-5).
+        preds, log_evidence = brute_force(
+            sinusoid_features, 1.0, 1e-5, xs[b], ys[b], 0.9, 1.4, 125_001
+        )
+        assert float(exact.mean[b, 3]) == pytest.approx(preds[3], rel=1e-3, abs=1e-4)
+        assert int(exact.order[b, 3]) == 0
+        assert float(exact.log_density[b, 3]) == pytest.approx(log_evidence[3], abs=1e-3)
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+def test_noise_free_sinusoid_is_recovered_exactly_from_four_points(dim):
+    prior = Sinusoid(dim=dim)
+    xs, ys, fs, _ = sample64(prior, 24, 64, 10)
+    preds = run(SinusoidBayes(prior), xs, ys)
+    # Three unknowns (omega, a, b): four points pin the function (axis included, generically).
+    assert np.max(np.abs(preds[:, 4:] - fs[:, 4:])) < 1e-8
+    assert np.mean(np.abs(preds[:, 2] - fs[:, 2])) > 1e-2
+
+
+def test_single_frequency_sinusoid_is_two_feature_ridge():
+    prior = Sinusoid(dim=1, freq_low=1.5, freq_high=1.5, noise_std=0.3)
+    xs, ys, _, _ = sample64(prior, 25, 2, 6)
+    preds = run(SinusoidBayes(prior), xs, ys)
+    for b in range(2):
+        phi = sinusoid_features(xs[b], 1.5)
+        for i in range(1, 6):
+            cov = phi[:i] @ phi[:i].T + 0.09 * np.eye(i)
+            expected = phi[i] @ phi[:i].T @ np.linalg.solve(cov, ys[b, :i])
+            assert preds[b, i] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("true_class", [0, 1])
+def test_noise_free_linear_versus_sinusoid_is_decided_at_the_second_point(true_class):
+    """In one dimension a line is fixed by one point and a sinusoid is not: the second point
+    confirms the line (order 1) or contradicts it, so the class posterior is exact from
+    position 2, whatever the densities."""
+    prior = Mixture((DenseLinear(dim=1), Sinusoid(dim=1)))
+    components = prior.components
+    xs, ys, _, _ = sample64(components[true_class], 26, 32, 8)
+    weights = np.asarray(class_posteriors(MixtureBayes(prior), xs, ys))
+    assert np.all(weights[:, true_class, 2:] == 1.0)
+    assert np.all((weights[:, 0, 1] > 0.0) & (weights[:, 0, 1] < 1.0))
+
+
+def convex_features(alpha):
+    def features(xs, omega):
+        return np.concatenate([alpha * xs, (1 - alpha) * sinusoid_features(xs, omega)], axis=1)
+
+    return features
+
+
+def test_noisy_convex_oracle_matches_brute_force_quadrature():
+    linear, sinusoid = DenseLinear(dim=1, tau=0.8), Sinusoid(dim=1, amplitude_std=1.2)
+    prior = ConvexCombination(linear, sinusoid, alpha=0.3, noise_std=0.2)
+    xs, ys, _, _ = sample64(prior, 27, 2, 7)
+    exact = posteriors(ConvexBayes(prior), xs, ys)
+    prior_std = np.array([0.8, 1.2, 1.2])
+    for b in range(2):
+        preds, log_evidence = brute_force(
+            convex_features(0.3), prior_std, 0.2, xs[b], ys[b], 0.5, 2.0, 4001
+        )
+        np.testing.assert_allclose(np.asarray(exact.mean[b]), preds, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(exact.log_density[b]), log_evidence, atol=1e-5)
+    # The same class written sinusoid-first is the same predictor.
+    swapped = ConvexCombination(sinusoid, linear, alpha=0.7, noise_std=0.2)
+    np.testing.assert_allclose(run(bayes_predictor(swapped), xs, ys), exact.mean, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_noise_free_convex_oracle_is_exact_after_dim_plus_three_points(dim):
+    prior = ConvexCombination(DenseLinear(dim=dim), Sinusoid(dim=dim), alpha=0.5)
+    xs, ys, fs, _ = sample64(prior, 28, 32, dim + 7)
+    preds = run(bayes_predictor(prior), xs, ys)
+    assert np.max(np.abs(preds[:, dim + 4 :] - fs[:, dim + 4 :])) < 1e-8
+
+
+def test_convex_end_points_are_the_single_classes():
+    linear, sinusoid = DenseLinear(dim=2), Sinusoid(dim=2)
+    assert isinstance(bayes_predictor(ConvexCombination(linear, sinusoid, 1.0)).prior, DenseLinear)
+    assert isinstance(bayes_predictor(ConvexCombination(linear, sinusoid, 0.0)).prior, Sinusoid)
+    with pytest.raises(ValueError, match=r"ConvexBayes\.prior\.alpha"):
+        ConvexBayes(ConvexCombination(linear, sinusoid, 1.0))
+    with pytest.raises(ValueError, match="DenseLinear with Sinusoid"):
+        bayes_predictor(ConvexCombination(linear, DenseLinear(dim=2), 0.5))
+
+
+def test_oracle_beats_the_pretraining_mixture_on_combinations():
+    """Statistical check on 1,000 paired prompts at alpha = 0.5: the oracle's error is no larger
+    than the pretraining-mixture Bayes predictor's, up to 3 standard errors; the mixture, having
+    no mass on combinations, is clearly worse once the context is long."""
+    noise = 0.1
+    linear, sinusoid = DenseLinear(dim=1, noise_std=noise), Sinusoid(dim=1, noise_std=noise)
+    combined = ConvexCombination(linear, sinusoid, alpha=0.5, noise_std=noise)
+    xs, ys, fs, _ = sample64(combined, 29, 1_000, 10)
+    oracle = ((run(bayes_predictor(combined), xs, ys) - fs) ** 2)[:, 1:].mean(axis=1)
+    mixture_bayes = bayes_predictor(Mixture((linear, sinusoid)))
+    pretrained = ((run(mixture_bayes, xs, ys) - fs) ** 2)[:, 1:].mean(axis=1)
+    difference = pretrained - oracle
+    stderr = difference.std(ddof=1) / math.sqrt(len(difference))
+    assert difference.mean() >= -3 * stderr
+    assert difference.mean() > 5 * stderr
