@@ -11,7 +11,9 @@ from icl_theory.predictors.bayes import (
     class_posteriors,
 )
 from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
+from icl_theory.predictors.nuts import NutsPredictor
 from icl_theory.predictors.periodic import ConvexBayes, SinusoidBayes
+from icl_theory.predictors.reference import reference_predictor
 
 __all__ = [
     "AbstractBayesPredictor",
@@ -20,6 +22,7 @@ __all__ = [
     "DenseBayes",
     "MixedPosterior",
     "MixtureBayes",
+    "NutsPredictor",
     "PoolBayes",
     "PrefixPosterior",
     "SinusoidBayes",
@@ -28,4 +31,5 @@ __all__ = [
     "class_posteriors",
     "combine",
     "predict",
+    "reference_predictor",
 ]
