@@ -1,6 +1,6 @@
 """Sessions: `nox -s tests lint typecheck` (CI runs the same checks through `.ci/run`), and `demo`.
 
-Later sessions (experiments, docs, benchmarks) are added here too, one per job.
+Benchmarks (`benchmark_*`) print figures and save them under `benchmarks/results/`.
 """
 
 import nox
@@ -38,3 +38,11 @@ def demo(session: nox.Session) -> None:
     """The README's main job: sample prompts from the dense + sparse mixture and summarise them."""
     session.install("-e", ".")
     session.run("icl-theory", "sample", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def benchmark_bayes(session: nox.Session) -> None:
+    """Times of the exact Bayes predictors and NUTS on 1,280 prompts (docs/performance.md);
+    `nox -s benchmark_bayes -- --threads 1` pins one XLA thread."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/bayes_predictors.py", *session.posargs)

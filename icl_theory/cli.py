@@ -15,6 +15,7 @@ from rich.table import Table
 from icl_theory.priors.registry import PRIORS, OutputScale, build_prior
 from icl_theory.prompts import sample_prompts
 from icl_theory.summary import summarise
+from icl_theory.training.config import TrainConfig
 
 
 def sample(
@@ -84,7 +85,37 @@ def priors() -> None:
     )
 
 
-COMMANDS = {"sample": sample, "priors": priors}
+def train(
+    config: Annotated[TrainConfig, tyro.conf.OmitArgPrefixes],
+    out: str = "runs/run",
+    resume: str | None = None,
+    progress: bool = True,
+) -> None:
+    """Train a transformer on prompts from a prior (or continue a run with --resume RUN).
+
+    Args:
+        config: The run's settings (ignored with --resume, which uses the run's own).
+        out: New run folder (config.json, metrics.jsonl, checkpoint.eqx, provenance.json).
+        resume: Run folder to continue from its checkpoint.
+        progress: Show a progress bar.
+    """
+    from icl_theory.training import run as training
+
+    console = Console()
+    if resume is not None:
+        if config != TrainConfig():
+            raise ValueError(
+                "train --resume continues with the run's own config; drop the other options, or "
+                "start a new run with --out"
+            )
+        result = training.resume(resume, progress=progress)
+    else:
+        result = training.train(config, out, progress=progress)
+    state = "stopped (Ctrl-C); continue with --resume" if result.interrupted else "finished"
+    console.print(f"{state} at step {result.step}; run folder {result.out}")
+
+
+COMMANDS = {"sample": sample, "priors": priors, "train": train}
 
 
 def main(args: Annotated[list[str] | None, "argv without the program name"] = None) -> int:
@@ -95,7 +126,7 @@ def main(args: Annotated[list[str] | None, "argv without the program name"] = No
             description="In-context learning of function classes vs the exact Bayes predictor.",
             args=args,
         )
-    except ValueError as error:
+    except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as error:
         print(f"icl-theory: error: {error}", file=sys.stderr)
         return 2
     return 0

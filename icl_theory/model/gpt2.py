@@ -1,0 +1,195 @@
+"""A GPT-2-style decoder that reads a prompt and predicts every `y_i` (Garg et al. 2022).
+
+Tokens: `x_1, (y_1, 0, ..., 0), x_2, (y_2, 0, ..., 0), ...`, each of width `dim`; a linear read-in
+to width `E`, learned positional embeddings (or none), pre-LayerNorm blocks of causal multi-head
+self-attention and a 4x GELU MLP, a final LayerNorm and a linear read-out to a scalar. The
+prediction for `y_i` is read at the token of `x_i`, which sees `x_<=i` and `y_<i` only, so the
+model is a predictor in the sense of `icl_theory.predictors` (one prompt in, `(n,)` out).
+
+Layout for speed: the blocks' parameters are stacked along a leading layer axis and applied with
+`lax.scan` (one compiled block, whatever the depth: 12-layer compiles cost what 1-layer ones do);
+the three attention projections are one `(E, 3E)` matmul; attention runs on all heads at once
+with `einsum`. Everything is written for one sequence; batching is `vmap`, which XLA turns into
+batched matmuls.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+from jaxtyping import Array, Float
+
+from icl_theory._types import Key, Preds, Xs, Ys
+from icl_theory._validation import check_positive_int, invalid
+from icl_theory.predictors.base import AbstractPredictor
+
+Positional = Literal["learned", "none"]
+LAYER_NORM_EPS = 1e-5
+INIT_STD = 0.02  # GPT-2's initialisation scale
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The architecture. `max_points` sizes the positional table (`2 * max_points - 1` tokens:
+    the last `y` is never read)."""
+
+    dim: int
+    width: int = 64
+    layers: int = 3
+    heads: int = 2
+    max_points: int = 41
+    positional: Positional = "learned"
+
+    def __post_init__(self) -> None:
+        for field in ("dim", "width", "layers", "heads", "max_points"):
+            check_positive_int("ModelConfig", field, getattr(self, field))
+        if self.width % self.heads:
+            raise invalid("ModelConfig", "heads", self.heads, f"must divide width={self.width}")
+        if self.positional not in ("learned", "none"):
+            raise invalid("ModelConfig", "positional", self.positional, "is 'learned' or 'none'")
+
+
+PRESETS: dict[str, dict[str, int]] = {
+    "tiny": {"width": 32, "layers": 2, "heads": 2},
+    "small": {"width": 64, "layers": 3, "heads": 2},
+    "medium": {"width": 128, "layers": 6, "heads": 4},
+    "paper": {"width": 256, "layers": 12, "heads": 8},
+}
+
+
+def preset(
+    name: str, *, dim: int, max_points: int, positional: Positional = "learned"
+) -> ModelConfig:
+    """A named architecture (`tiny`, `small`, `medium`, `paper`) for inputs of size `dim`."""
+    if name not in PRESETS:
+        raise invalid("model", "preset", name, f"is one of {sorted(PRESETS)}")
+    return ModelConfig(dim=dim, max_points=max_points, positional=positional, **PRESETS[name])
+
+
+class Blocks(eqx.Module):
+    """The transformer blocks' parameters, each stacked along a leading `layers` axis."""
+
+    ln1_scale: Float[Array, "layers width"]
+    ln1_bias: Float[Array, "layers width"]
+    qkv_weight: Float[Array, "layers width 3*width"]
+    qkv_bias: Float[Array, "layers 3*width"]
+    out_weight: Float[Array, "layers width width"]
+    out_bias: Float[Array, "layers width"]
+    ln2_scale: Float[Array, "layers width"]
+    ln2_bias: Float[Array, "layers width"]
+    up_weight: Float[Array, "layers width 4*width"]
+    up_bias: Float[Array, "layers 4*width"]
+    down_weight: Float[Array, "layers 4*width width"]
+    down_bias: Float[Array, "layers width"]
+
+
+class GPT2(AbstractPredictor):
+    """The in-context learner; see the module docstring. Build with `GPT2(config, key)`."""
+
+    read_in_weight: Float[Array, "dim width"]
+    read_in_bias: Float[Array, " width"]
+    positions: Float[Array, "tokens width"] | None
+    blocks: Blocks
+    final_scale: Float[Array, " width"]
+    final_bias: Float[Array, " width"]
+    read_out_weight: Float[Array, " width"]
+    read_out_bias: Float[Array, ""]
+    config: ModelConfig = eqx.field(static=True)
+
+    def __init__(self, config: ModelConfig, key: Key):
+        e, n_layers = config.width, config.layers
+        keys = jr.split(key, 6)
+
+        def normal(k, shape, std=INIT_STD):
+            return std * jr.normal(k, shape)
+
+        # GPT-2 scales the projections that write into the residual stream by 1/sqrt(2 layers).
+        residual_std = INIT_STD / math.sqrt(2 * n_layers)
+        self.read_in_weight = normal(keys[0], (config.dim, e))
+        self.read_in_bias = jnp.zeros((e,))
+        self.positions = (
+            normal(keys[1], (2 * config.max_points - 1, e))
+            if config.positional == "learned"
+            else None
+        )
+        block_keys = jr.split(keys[2], 4)
+        self.blocks = Blocks(
+            ln1_scale=jnp.ones((n_layers, e)),
+            ln1_bias=jnp.zeros((n_layers, e)),
+            qkv_weight=normal(block_keys[0], (n_layers, e, 3 * e)),
+            qkv_bias=jnp.zeros((n_layers, 3 * e)),
+            out_weight=normal(block_keys[1], (n_layers, e, e), residual_std),
+            out_bias=jnp.zeros((n_layers, e)),
+            ln2_scale=jnp.ones((n_layers, e)),
+            ln2_bias=jnp.zeros((n_layers, e)),
+            up_weight=normal(block_keys[2], (n_layers, e, 4 * e)),
+            up_bias=jnp.zeros((n_layers, 4 * e)),
+            down_weight=normal(block_keys[3], (n_layers, 4 * e, e), residual_std),
+            down_bias=jnp.zeros((n_layers, e)),
+        )
+        self.final_scale = jnp.ones((e,))
+        self.final_bias = jnp.zeros((e,))
+        self.read_out_weight = normal(keys[3], (e,))
+        self.read_out_bias = jnp.zeros(())
+        self.config = config
+
+    def __call__(self, xs: Xs, ys: Ys) -> Preds:
+        n_points, dim = xs.shape
+        if dim != self.config.dim:
+            raise invalid("GPT2", "xs", f"dim {dim}", f"the model reads dim={self.config.dim}")
+        if n_points > self.config.max_points:
+            raise invalid(
+                "GPT2",
+                "xs",
+                f"{n_points} points",
+                f"the positional table holds max_points={self.config.max_points}; build the "
+                "model with a larger max_points or positional='none'",
+            )
+        # The last y token would only inform predictions after the prompt ends: dropped, so that
+        # no parameter (its positional row) goes untrained and no compute is wasted.
+        tokens = interleave(xs, ys)[:-1]
+        hidden = tokens @ self.read_in_weight + self.read_in_bias[None]
+        if self.positions is not None:
+            hidden = hidden + self.positions[: 2 * n_points - 1]
+        hidden, _ = jax.lax.scan(
+            lambda h, block: (_block(h, block, self.config.heads), None), hidden, self.blocks
+        )
+        hidden = _layer_norm(hidden, self.final_scale, self.final_bias)
+        return hidden[::2] @ self.read_out_weight + self.read_out_bias
+
+
+def interleave(xs: Xs, ys: Ys) -> Float[Array, "tokens dim"]:
+    """Garg et al.'s token sequence: `x_1, (y_1, 0, ..., 0), x_2, ...`."""
+    y_tokens = jnp.zeros_like(xs).at[:, 0].set(ys)
+    return jnp.stack([xs, y_tokens], axis=1).reshape(2 * xs.shape[0], xs.shape[1])
+
+
+def parameter_count(model: GPT2) -> int:
+    return sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(model, eqx.is_array)))
+
+
+def _layer_norm(x: Array, scale: Array, bias: Array) -> Array:
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    variance = jnp.mean((x - mean) ** 2, axis=-1, keepdims=True)
+    return (x - mean) * jax.lax.rsqrt(variance + LAYER_NORM_EPS) * scale[None] + bias[None]
+
+
+def _block(hidden: Array, block: Blocks, heads: int) -> Array:
+    tokens, width = hidden.shape
+    head_dim = width // heads
+    normed = _layer_norm(hidden, block.ln1_scale, block.ln1_bias)
+    qkv = (normed @ block.qkv_weight + block.qkv_bias[None]).reshape(tokens, 3, heads, head_dim)
+    query, key, value = qkv[:, 0], qkv[:, 1], qkv[:, 2]
+    scores = jnp.einsum("thd,shd->hts", query, key) / math.sqrt(head_dim)
+    causal = jnp.tril(jnp.ones((tokens, tokens), dtype=bool))
+    scores = jnp.where(causal[None], scores, jnp.finfo(scores.dtype).min)
+    attention = jax.nn.softmax(scores, axis=-1)
+    mixed = jnp.einsum("hts,shd->thd", attention, value).reshape(tokens, width)
+    hidden = hidden + mixed @ block.out_weight + block.out_bias[None]
+    normed = _layer_norm(hidden, block.ln2_scale, block.ln2_bias)
+    up = jax.nn.gelu(normed @ block.up_weight + block.up_bias[None], approximate=True)
+    return hidden + up @ block.down_weight + block.down_bias[None]

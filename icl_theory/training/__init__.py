@@ -1,0 +1,19 @@
+"""Training the in-context learner: config, compiled step, run folder, checkpoints."""
+
+from icl_theory.training.checkpoint import CorruptCheckpointError
+from icl_theory.training.config import TrainConfig
+from icl_theory.training.run import TrainingDivergedError, TrainResult, load_model, resume, train
+from icl_theory.training.trainer import Trainer, TrainState, normalised_error
+
+__all__ = [
+    "CorruptCheckpointError",
+    "TrainConfig",
+    "TrainResult",
+    "TrainState",
+    "Trainer",
+    "TrainingDivergedError",
+    "load_model",
+    "normalised_error",
+    "resume",
+    "train",
+]

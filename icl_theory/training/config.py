@@ -1,0 +1,127 @@
+"""Everything a training run depends on, in one typed, frozen, JSON-serialisable config."""
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from icl_theory._validation import check_nonnegative, check_positive, check_positive_int, invalid
+from icl_theory.curriculum import Curriculum
+from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, preset
+from icl_theory.priors import AbstractPrior, build_prior
+
+Schedule = Literal["cosine", "linear", "constant"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run.
+
+    **Data:** `prior` (a prior spec, e.g. `"0.5*dense + 0.5*sparse(k=2)"`), `dim`, `n_points`,
+    `noise_std`, `output_scale` (`"raw"`, Garg's scales, or `"unit"`, every class at unit output
+    variance), `curriculum` (Garg's schedule over active dimensions and points; `None` is off).
+
+    **Model:** `model` (preset: tiny, small, medium, paper), `positional` (learned or none).
+
+    **Optimiser:** AdamW with `learning_rate`, linear warm-up over `warmup_steps`, then `schedule`
+    (cosine or linear decay to `final_learning_rate_fraction * learning_rate`, or constant),
+    `weight_decay`, global-norm clipping at `clip_norm`, `batch_size` prompts per step.
+
+    **Loop:** `steps` in total, `steps_per_call` optimiser steps per compiled call (`lax.scan`),
+    evaluation every `eval_every` steps on `eval_prompts` fixed prompts, a checkpoint every
+    `checkpoint_every` steps (both multiples of `steps_per_call`), `seed` for everything.
+    `normalise_loss` divides each prompt's squared error by its class's output variance.
+    """
+
+    prior: str = "dense"
+    dim: int = 5
+    n_points: int = 11
+    noise_std: float = 0.0
+    output_scale: Literal["raw", "unit"] = "raw"
+    curriculum: Curriculum | None = None
+    model: str = "tiny"
+    positional: Positional = "learned"
+    batch_size: int = 64
+    steps: int = 1000
+    learning_rate: float = 1e-3
+    warmup_steps: int = 100
+    schedule: Schedule = "cosine"
+    final_learning_rate_fraction: float = 0.1
+    weight_decay: float = 0.0
+    clip_norm: float = 1.0
+    normalise_loss: bool = False
+    steps_per_call: int = 50
+    eval_every: int = 500
+    eval_prompts: int = 256
+    checkpoint_every: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "dim",
+            "n_points",
+            "batch_size",
+            "steps",
+            "steps_per_call",
+            "eval_every",
+            "eval_prompts",
+            "checkpoint_every",
+        ):
+            check_positive_int("TrainConfig", name, getattr(self, name))
+        check_nonnegative("TrainConfig", "noise_std", self.noise_std)
+        check_positive("TrainConfig", "learning_rate", self.learning_rate)
+        check_nonnegative("TrainConfig", "weight_decay", self.weight_decay)
+        check_positive("TrainConfig", "clip_norm", self.clip_norm)
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise invalid("TrainConfig", "warmup_steps", self.warmup_steps, "must be >= 0")
+        if not 0.0 <= self.final_learning_rate_fraction <= 1.0:
+            raise invalid(
+                "TrainConfig",
+                "final_learning_rate_fraction",
+                self.final_learning_rate_fraction,
+                "must lie in [0, 1]",
+            )
+        if self.schedule not in ("cosine", "linear", "constant"):
+            raise invalid(
+                "TrainConfig", "schedule", self.schedule, "is 'cosine', 'linear' or 'constant'"
+            )
+        if self.model not in PRESETS:
+            raise invalid("TrainConfig", "model", self.model, f"is one of {sorted(PRESETS)}")
+        for name in ("eval_every", "checkpoint_every"):
+            if getattr(self, name) % self.steps_per_call:
+                raise invalid(
+                    "TrainConfig",
+                    name,
+                    getattr(self, name),
+                    f"must be a multiple of steps_per_call={self.steps_per_call}",
+                )
+        self.build_prior()  # names the bad field of a bad prior spec now, not mid-run
+        if self.curriculum is not None:
+            self.curriculum.check_compatible(self.dim, self.n_points)
+
+    def build_prior(self) -> AbstractPrior:
+        return build_prior(
+            self.prior, dim=self.dim, noise_std=self.noise_std, output_scale=self.output_scale
+        )
+
+    def model_config(self) -> ModelConfig:
+        return preset(
+            self.model, dim=self.dim, max_points=self.n_points, positional=self.positional
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise invalid("TrainConfig", "fields", unknown, f"are unknown; known: {sorted(known)}")
+        data = dict(data)
+        if data.get("curriculum") is not None:
+            data["curriculum"] = Curriculum(**data["curriculum"])
+        return cls(**data)
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True)

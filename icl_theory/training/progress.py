@@ -1,0 +1,55 @@
+"""A terminal progress display for long runs: step, loss, steps/s and time left (rich)."""
+
+from types import TracebackType
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+
+
+class Progress:
+    """`with Progress(total, start, enabled) as bar: bar.update(step, loss, steps_per_s)`;
+    does nothing when disabled."""
+
+    def __init__(self, total: int, start: int, *, enabled: bool):
+        self._bar = (
+            RichProgress(
+                TextColumn("[bold]train"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:.1f} steps/s"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+            )
+            if enabled
+            else None
+        )
+        self._total, self._start = total, start
+        self._task = None
+
+    def __enter__(self) -> "Progress":
+        if self._bar is not None:
+            self._bar.__enter__()
+            self._task = self._bar.add_task(
+                "train", total=self._total, completed=self._start, loss=float("nan"), rate=0.0
+            )
+        return self
+
+    def update(self, step: int, loss: float, steps_per_s: float) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=step, loss=loss, rate=steps_per_s)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(kind, error, traceback)
