@@ -33,7 +33,7 @@ from icl_theory.training.checkpoint import (
 )
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.progress import Progress
-from icl_theory.training.trainer import TrainState, Trainer, evaluation_set, normalised_error
+from icl_theory.training.trainer import Trainer, TrainState, evaluation_set, normalised_error
 
 
 class TrainingDivergedError(RuntimeError):
