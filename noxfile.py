@@ -46,3 +46,14 @@ def benchmark_bayes(session: nox.Session) -> None:
     `nox -s benchmark_bayes -- --threads 1` pins one XLA thread."""
     session.install("-e", ".")
     session.run("python", "benchmarks/bayes_predictors.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def benchmark_training(session: nox.Session) -> None:
+    """Training steps/s and GFLOP/s for small, medium and paper (docs/performance.md), on one
+    pinned thread and on two cores."""
+    session.install("-e", ".")
+    one_thread = ["taskset", "-c", "0", "python", "benchmarks/training_speed.py", "--threads", "1"]
+    session.run(*one_thread, *session.posargs, external=True)
+    two_cores = ["taskset", "-c", "0,1", "python", "benchmarks/training_speed.py"]
+    session.run(*two_cores, *session.posargs, external=True)

@@ -11,7 +11,7 @@ import pytest
 from predicting import run, sample64
 
 from icl_theory.predictors import ConvexBayes, SinusoidBayes, bayes_predictor, class_posteriors
-from icl_theory.predictors.bayes import MixtureBayes
+from icl_theory.predictors.bayes import DenseBayes, MixtureBayes
 from icl_theory.priors import ConvexCombination, DenseLinear, Mixture, Sinusoid
 
 
@@ -159,8 +159,8 @@ def test_noise_free_convex_oracle_is_exact_after_dim_plus_three_points(dim):
 
 def test_convex_end_points_are_the_single_classes():
     linear, sinusoid = DenseLinear(dim=2), Sinusoid(dim=2)
-    assert isinstance(bayes_predictor(ConvexCombination(linear, sinusoid, 1.0)).prior, DenseLinear)
-    assert isinstance(bayes_predictor(ConvexCombination(linear, sinusoid, 0.0)).prior, Sinusoid)
+    assert isinstance(bayes_predictor(ConvexCombination(linear, sinusoid, 1.0)), DenseBayes)
+    assert isinstance(bayes_predictor(ConvexCombination(linear, sinusoid, 0.0)), SinusoidBayes)
     with pytest.raises(ValueError, match=r"ConvexBayes\.prior\.alpha"):
         ConvexBayes(ConvexCombination(linear, sinusoid, 1.0))
     with pytest.raises(ValueError, match="DenseLinear with Sinusoid"):

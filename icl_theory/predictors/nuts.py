@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 from numpyro import handlers
 from numpyro.distributions.transforms import biject_to
 from numpyro.infer.hmc import hmc
@@ -145,7 +145,8 @@ class NutsPredictor(AbstractPredictor):
                 log_joints, predictions = jax.vmap(one_configuration)(configurations)
             else:  # no discrete sites
                 log_joint, prediction = one_configuration({})
-                log_joints, predictions = log_joint[None], prediction[None]
+                log_joints = jnp.reshape(log_joint, (1,))
+                predictions = jnp.reshape(prediction, (1,))
             return (
                 jax.nn.logsumexp(log_joints) + log_det,
                 jax.nn.softmax(log_joints) @ predictions,
@@ -199,8 +200,10 @@ def _has_noise_free_class(prior: AbstractPrior) -> bool:
     configurations = _configurations(discrete)
     count = next(iter(configurations.values())).shape[0] if configurations else 1
     for index in range(count):
-        values = {name: column[index] for name, column in configurations.items()}
+        values: dict[str, ArrayLike] = {
+            name: column[index] for name, column in configurations.items()
+        }
         conditioned = handlers.condition(handlers.seed(noise_std, 0), data=values)
-        if float(conditioned()) == 0.0:
+        if float(np.asarray(conditioned())) == 0.0:
             return True
     return False

@@ -43,12 +43,14 @@ class TrainConfig:
     positional: Positional = "learned"
     batch_size: int = 64
     steps: int = 1000
-    learning_rate: float = 1e-3
+    learning_rate: float = 5e-4
     warmup_steps: int = 100
     schedule: Schedule = "cosine"
     final_learning_rate_fraction: float = 0.1
     weight_decay: float = 0.0
-    clip_norm: float = 1.0
+    # Clips only blow-ups: clipping at 1 kept a tiny model on dense d = 5 regression on its
+    # initial plateau for 6,000 steps, where without it the error fell to 0.2 by 4,000.
+    clip_norm: float = 100.0
     normalise_loss: bool = False
     steps_per_call: int = 50
     eval_every: int = 500

@@ -150,7 +150,7 @@ class Trainer:
         return jax.lax.scan(one_step, state, None, length)
 
     def learning_rate(self, step: int) -> float:
-        return float(self.schedule(step))
+        return float(np.asarray(self.schedule(step)))
 
 
 def evaluation_set(trainer: Trainer) -> Prompts:

@@ -1,0 +1,231 @@
+"""Training: one compile per chunk length, bit-exact resume, atomic and validated checkpoints, the
+NaN guard, Ctrl-C, sharded = single-device, and learning (in a subprocess with optimised XLA)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from icl_theory.training import (
+    CorruptCheckpointError,
+    TrainConfig,
+    Trainer,
+    TrainingDivergedError,
+    load_model,
+    resume,
+    train,
+)
+from icl_theory.training import run as run_module
+from icl_theory.training.checkpoint import load_checkpoint
+
+SMALL = TrainConfig(
+    prior="0.5*dense + 0.5*sparse(k=2)",
+    dim=4,
+    n_points=6,
+    batch_size=8,
+    steps=40,
+    steps_per_call=10,
+    eval_every=20,
+    checkpoint_every=20,
+    eval_prompts=16,
+    warmup_steps=5,
+)
+
+
+def leaves(model):
+    return [np.asarray(x) for x in jax.tree.leaves(eqx.filter(model, eqx.is_array))]
+
+
+def test_the_train_step_compiles_once():
+    trainer = Trainer(SMALL)
+    state = trainer.init_state()
+    losses = None
+    for _ in range(3):
+        state, losses = trainer.run_chunk(state, 10)
+    assert losses is not None
+    assert int(state.step) == 30 and losses.shape == (10,)
+    assert eqx.debug.get_num_traces(trainer.chunk_body) == 1
+
+
+def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(tmp_path):
+    whole = train(SMALL, tmp_path / "whole", progress=False)
+    first = train(SMALL, tmp_path / "split", progress=False, stop_at=20)
+    assert first.interrupted and first.step == 20
+    second = resume(tmp_path / "split", progress=False)
+    assert second.step == 40 and not second.interrupted
+    for a, b in zip(leaves(whole.model), leaves(second.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The metrics of the resumed run are those of the uninterrupted one.
+    whole_lines = (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()
+    split_lines = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
+    strip = [{k: v for k, v in json.loads(x).items() if k != "steps_per_s"} for x in whole_lines]
+    assert strip == [
+        {k: v for k, v in json.loads(x).items() if k != "steps_per_s"} for x in split_lines
+    ]
+    for a, b in zip(leaves(load_model(tmp_path / "whole")), leaves(whole.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path, monkeypatch):
+    train(SMALL, tmp_path / "run", progress=False, stop_at=20)
+    path = tmp_path / "run" / "checkpoint.eqx"
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process were killed between write and rename
+
+    monkeypatch.setattr("icl_theory.records.os.replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        resume(tmp_path / "run", progress=False)
+    assert path.read_bytes() == before
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    header, state = load_checkpoint(path, Trainer(SMALL).init_state())
+    assert header["step"] == 20 and int(state.step) == 20
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: b[: len(b) // 2], "do not match"),
+        (lambda b: b"not json\n" + b, "header line is not JSON"),
+        (lambda b: b + b"extra", "bytes after the last array"),
+    ],
+)
+def test_a_corrupt_checkpoint_is_refused_with_its_path(tmp_path, damage, message):
+    train(SMALL, tmp_path / "run", progress=False, stop_at=20)
+    path = tmp_path / "run" / "checkpoint.eqx"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CorruptCheckpointError, match=message) as error:
+        resume(tmp_path / "run", progress=False)
+    assert str(path) in str(error.value)
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    original = Trainer.loss
+
+    def poisoned(self, params, prompts, step):
+        return jnp.where(step >= 25, jnp.nan, original(self, params, prompts, step))
+
+    monkeypatch.setattr(Trainer, "loss", poisoned)
+    with pytest.raises(TrainingDivergedError, match="at step 25"):
+        train(SMALL, tmp_path / "run", progress=False)
+    header, state = load_checkpoint(
+        tmp_path / "run" / "checkpoint.eqx", Trainer(SMALL).init_state()
+    )
+    assert header["step"] == 20
+    assert all(np.all(np.isfinite(x)) for x in leaves(state.params))
+
+
+def test_ctrl_c_saves_a_checkpoint_and_returns(tmp_path, monkeypatch):
+    calls = []
+    original = run_module.Trainer.__init__
+
+    def patched_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        compiled = self.run_chunk
+
+        def run_chunk(state, length):
+            calls.append(length)
+            if len(calls) == 1:
+                signal.raise_signal(signal.SIGINT)  # Ctrl-C during the first call
+            return compiled(state, length)
+
+        self.run_chunk = run_chunk
+
+    monkeypatch.setattr(run_module.Trainer, "__init__", patched_init)
+    result = train(SMALL, tmp_path / "run", progress=False)
+    assert result.interrupted and result.step == 10 and calls == [10]
+    header, _ = load_checkpoint(tmp_path / "run" / "checkpoint.eqx", Trainer(SMALL).init_state())
+    assert header["step"] == 10
+
+
+def test_bad_configs_name_the_field(tmp_path):
+    with pytest.raises(ValueError, match=r"TrainConfig\.eval_every=15"):
+        TrainConfig(eval_every=15, steps_per_call=10)
+    with pytest.raises(ValueError, match=r"TrainConfig\.model='huge'"):
+        TrainConfig(model="huge")
+    with pytest.raises(ValueError, match="k"):
+        TrainConfig(prior="sparse(k=9)", dim=4)
+    with pytest.raises(ValueError, match=r"TrainConfig\.batch_size=6"):
+        Trainer(TrainConfig(batch_size=6), devices=[jax.devices()[0]] * 4)
+    train(SMALL, tmp_path / "run", progress=False, stop_at=10)
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(SMALL, tmp_path / "run", progress=False)
+    assert TrainConfig.from_json(SMALL.to_json()) == SMALL
+
+
+def run_python(code: str, env_updates: dict[str, str], timeout: int = 300) -> str:
+    """Run `code` in a fresh interpreter: forced device counts and optimised XLA need a new
+    process (the test process fixes them at import)."""
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env.update(env_updates)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_sharded_step_equals_single_device_step():
+    output = run_python(
+        """
+        import jax, numpy as np, equinox as eqx
+        from icl_theory.training import Trainer, TrainConfig
+        config = TrainConfig(dim=4, n_points=6, batch_size=8, steps=20, steps_per_call=5,
+                             eval_every=10, checkpoint_every=10)
+        assert len(jax.devices()) == 4
+        results = []
+        for devices in (jax.devices()[:1], jax.devices()):
+            trainer = Trainer(config, devices)
+            state, losses = trainer.run_chunk(trainer.init_state(), 5)
+            results.append((eqx.filter(state.params, eqx.is_array), np.asarray(losses)))
+        (single, single_loss), (sharded, sharded_loss) = results
+        np.testing.assert_allclose(sharded_loss, single_loss, rtol=1e-5)
+        for a, b in zip(jax.tree.leaves(single), jax.tree.leaves(sharded)):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+        print("ok", len(sharded_loss))
+        """,
+        {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"},
+    )
+    assert output.strip() == "ok 5"
+
+
+def test_a_tiny_model_learns_dense_regression_in_context():
+    """Issue 4's learning check: tiny model, dense d = 5, 11 points, 4,000 steps at batch 64
+    (measured: 0.20 at position 10; the plateau lasts about 1,500 steps): at position 10 the error
+    is below 0.3 of the zero predictor's. Deterministic: fixed seeds, fixed data keys."""
+    output = run_python(
+        """
+        import json, tempfile
+        from icl_theory.training import TrainConfig, train
+        config = TrainConfig(prior="dense", dim=5, n_points=11, model="tiny", batch_size=64,
+                             steps=4000, steps_per_call=250, eval_every=4000,
+                             checkpoint_every=4000, eval_prompts=512, learning_rate=5e-4,
+                             warmup_steps=200, schedule="constant", clip_norm=1000.0)
+        out = tempfile.mkdtemp() + "/run"
+        train(config, out, progress=False)
+        lines = [json.loads(x) for x in open(out + "/metrics.jsonl")]
+        error = [x for x in lines if "eval_error" in x][-1]["eval_error"]
+        speed = [x["steps_per_s"] for x in lines if "steps_per_s" in x]
+        print(json.dumps({"error": error, "speed": speed[1:]}))
+        """,
+        {},
+        timeout=600,
+    )
+    result = json.loads(output)
+    assert result["error"][10] < 0.3, result
