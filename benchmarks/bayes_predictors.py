@@ -16,6 +16,8 @@ import os
 import sys
 import time
 
+from threads import pin_xla_threads
+
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -27,11 +29,7 @@ def parse() -> argparse.Namespace:
 
 
 ARGS = parse()
-if ARGS.threads == 1:  # must precede importing jax
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "")
-        + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    )
+THREADS = pin_xla_threads(ARGS.threads)  # before jax is imported
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -97,7 +95,7 @@ def main() -> None:
     rows = []
     print(
         f"{ARGS.prompts} prompts x {N_POINTS} positions, float64; jax {jax.__version__}, "
-        f"{jax.devices()[0].platform}, threads={'1' if ARGS.threads == 1 else 'default'}"
+        f"{jax.devices()[0].platform}, threads={THREADS}"
     )
     print(f"{'predictor':58s} {'compile+run s':>13s} {'run s':>8s} {'mse':>10s}")
     for name, prior in exact_cases().items():
@@ -159,7 +157,7 @@ def main() -> None:
             "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
             "prompts": ARGS.prompts,
             "n_points": N_POINTS,
-            "threads": ARGS.threads or "default",
+            "threads": THREADS,
             "exact": rows,
             "sinusoid_quadrature_max_difference_1024_vs_8192": quadrature_error,
             "nuts": nuts_rows,

@@ -16,6 +16,8 @@ import os
 import sys
 import time
 
+from threads import pin_xla_threads
+
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -28,11 +30,7 @@ def parse() -> argparse.Namespace:
 
 
 ARGS = parse()
-if ARGS.threads == 1:  # must precede importing jax
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "")
-        + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    )
+THREADS = pin_xla_threads(ARGS.threads)  # before jax is imported
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -110,7 +108,7 @@ def time_config(name: str, settings: dict) -> dict:
 
 
 def main() -> None:
-    threads = "1" if ARGS.threads == 1 else "default"
+    threads = THREADS
     affinity = sorted(os.sched_getaffinity(0))
     peak = matmul_peak()
     print(f"threads={threads}, cores {affinity}, {jax.devices()[0].platform}")
