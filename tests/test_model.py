@@ -61,6 +61,7 @@ def test_vmap_equals_loop_and_jit_equals_eager():
     batched = jax.vmap(model)(xs, ys)
     looped = jnp.stack([model(x, y) for x, y in zip(xs, ys, strict=True)])
     np.testing.assert_allclose(batched, looped, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.batched(xs, ys), looped, rtol=1e-5, atol=1e-6)
     jitted = eqx.filter_jit(lambda m, x, y: m(x, y))(model, xs[0], ys[0])
     np.testing.assert_allclose(jitted, model(xs[0], ys[0]), rtol=1e-5, atol=1e-6)
 

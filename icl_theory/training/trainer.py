@@ -116,7 +116,7 @@ class Trainer:
     def loss(self, params: GPT2, prompts: Prompts, step: Array) -> Float[Array, ""]:
         """Mean squared error over the active `y` positions of the batch (optionally each prompt
         divided by its class's output variance)."""
-        preds = jax.vmap(params)(prompts.xs, prompts.ys)
+        preds = params.batched(prompts.xs, prompts.ys)
         mask = prompts.point_mask.astype(preds.dtype)
         squared = (preds - prompts.ys) ** 2
         if self.config.normalise_loss:
@@ -165,6 +165,6 @@ def normalised_error(
 ) -> Float[Array, " n_points"]:
     """Per-position squared error against the noise-free `f`, divided by the prior's output
     variance at each query (the zero predictor scores 1), averaged over prompts."""
-    preds = jax.vmap(model)(prompts.xs, prompts.ys)
+    preds = model.batched(prompts.xs, prompts.ys)
     variance = jax.vmap(jax.vmap(prior.output_variance))(prompts.xs)
     return jnp.mean((preds - prompts.fs) ** 2 / variance, axis=0)
