@@ -162,7 +162,14 @@ def _truncate_metrics(path: Path, step: int) -> None:
     """Drop records written after the checkpoint (a resumed run writes them again)."""
     if not path.exists():
         return
-    kept = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by a crash: written again on resume
+            continue
+        if record["step"] <= step:
+            kept.append(line)
     write_atomic(path, "".join(line + "\n" for line in kept).encode())
 
 
