@@ -1,6 +1,7 @@
 """Training: one compile per chunk length, bit-exact resume, atomic and validated checkpoints, the
 NaN guard, Ctrl-C, sharded = single-device, and learning (in a subprocess with optimised XLA)."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -156,7 +157,7 @@ def test_bad_configs_name_the_field(tmp_path):
         TrainConfig(eval_every=15, steps_per_call=10)
     with pytest.raises(ValueError, match=r"TrainConfig\.model='huge'"):
         TrainConfig(model="huge")
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match=r"SparseLinear\.k=9"):
         TrainConfig(prior="sparse(k=9)", dim=4)
     with pytest.raises(ValueError, match=r"TrainConfig\.batch_size=6"):
         Trainer(TrainConfig(batch_size=6), devices=[jax.devices()[0]] * 4)
@@ -164,6 +165,26 @@ def test_bad_configs_name_the_field(tmp_path):
     with pytest.raises(FileExistsError, match="--resume"):
         train(SMALL, tmp_path / "run", progress=False)
     assert TrainConfig.from_json(SMALL.to_json()) == SMALL
+
+
+def test_normalised_loss_divides_each_prompt_by_its_class_variance():
+    """Closed forms: `E f(x)^2 = |x|^2` for dense (tau = 1) and `(k / d) |x|^2` for k-sparse."""
+    config = dataclasses.replace(SMALL, normalise_loss=True)
+    trainer = Trainer(config)
+    params = trainer.init_state().params
+    step = jnp.zeros((), jnp.int32)
+    prompts = trainer.prompts_at(trainer.init_state().data_key, step)
+    loss = float(trainer.loss(params, prompts, step))
+    xs, ys = np.asarray(prompts.xs), np.asarray(prompts.ys)
+    preds = np.asarray(params.batched(prompts.xs, prompts.ys))
+    classes = np.asarray(prompts.class_index)
+    assert set(classes) == {0, 1}  # both classes present, so the weighting is exercised
+    scale = np.where(classes == 0, 1.0, 2 / config.dim)
+    variance = scale * np.mean(np.sum(xs**2, axis=2), axis=1)
+    expected = np.mean((preds - ys) ** 2 / variance[:, None])
+    assert loss == pytest.approx(expected, rel=1e-5)
+    plain = float(Trainer(SMALL).loss(params, prompts, step))
+    assert plain == pytest.approx(np.mean((preds - ys) ** 2), rel=1e-5)
 
 
 def run_python(code: str, env_updates: dict[str, str], timeout: int = 300) -> str:
