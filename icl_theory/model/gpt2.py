@@ -111,10 +111,18 @@ class GPT2(AbstractPredictor):
         def normal(k, shape, std=INIT_STD):
             return std * jr.normal(k, shape)
 
+        def torch_linear(k, fan_in, shape):
+            # Garg et al.'s read-in and read-out are plain `torch.nn.Linear` layers outside the
+            # HuggingFace backbone, so they keep PyTorch's default U(+-1/sqrt(fan_in)) init, not
+            # GPT-2's N(0, 0.02). It matters: with 0.02 the `small` model sat on the
+            # zero-prediction plateau for all 5,000 steps of dense d = 5 regression.
+            bound = 1.0 / math.sqrt(fan_in)
+            return jr.uniform(k, shape, minval=-bound, maxval=bound)
+
         # GPT-2 scales the projections that write into the residual stream by 1/sqrt(2 layers).
         residual_std = INIT_STD / math.sqrt(2 * n_layers)
-        self.read_in_weight = normal(keys[0], (config.dim, e))
-        self.read_in_bias = jnp.zeros((e,))
+        self.read_in_weight = torch_linear(keys[0], config.dim, (config.dim, e))
+        self.read_in_bias = torch_linear(keys[4], config.dim, (e,))
         self.positions = (
             normal(keys[1], (2 * config.max_points - 1, e))
             if config.positional == "learned"
@@ -137,8 +145,8 @@ class GPT2(AbstractPredictor):
         )
         self.final_scale = jnp.ones((e,))
         self.final_bias = jnp.zeros((e,))
-        self.read_out_weight = normal(keys[3], (e,))
-        self.read_out_bias = jnp.zeros(())
+        self.read_out_weight = torch_linear(keys[3], e, (e,))
+        self.read_out_bias = torch_linear(keys[5], e, ())
         self.config = config
 
     def __call__(self, xs: Xs, ys: Ys) -> Preds:

@@ -1,0 +1,209 @@
+"""Evaluation results as data: per-prompt errors of every predictor on one evaluation set.
+
+Only NumPy and the standard library are imported here, so saved results load (and plot) without
+JAX or the models that produced them. One `.npz` file holds everything, written atomically:
+
+    errors/<name>       (seeds, prompts, points)  squared error against the noise-free f(x_i),
+                                                  divided by the prior's output variance at x_i
+    extras/<name>       any further array (e.g. the Bayes class posterior per prompt and position)
+    class_index         (prompts,)                the mixture class of each prompt
+    metadata            JSON: config, class names, provenance (versions, git commit, machine)
+
+A predictor with several entries along `seeds` (models trained from different seeds) is averaged
+over them; its confidence intervals resample seeds as well as prompts.
+"""
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from icl_theory.records import write_atomic
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A per-position mean with a bootstrap confidence band."""
+
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @property
+    def context_lengths(self) -> np.ndarray:
+        """Position `i` is predicted from `i` in-context examples."""
+        return np.arange(self.mean.shape[0])
+
+
+@dataclass(frozen=True)
+class EvalResults:
+    """Errors of named predictors on one seeded evaluation set (see the module docstring)."""
+
+    errors: dict[str, np.ndarray]
+    class_index: np.ndarray
+    config: dict[str, Any]
+    class_names: tuple[str, ...] = ("all",)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        shapes = {name: value.shape for name, value in self.errors.items()}
+        for name, shape in shapes.items():
+            if len(shape) != 3 or shape[1:] != (self.n_prompts, self.n_points):
+                raise ValueError(
+                    f"errors[{name!r}] has shape {shape}; every predictor needs "
+                    f"(seeds, {self.n_prompts}, {self.n_points}) (seeds, prompts, points)"
+                )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.errors)
+
+    @property
+    def n_prompts(self) -> int:
+        return self.class_index.shape[0]
+
+    @property
+    def n_points(self) -> int:
+        return int(self.config["n_points"])
+
+    def seeds(self, name: str) -> int:
+        return self._errors(name).shape[0]
+
+    def mean(self, name: str) -> np.ndarray:
+        """Mean normalised error per position (over seeds and prompts)."""
+        return self._errors(name).mean(axis=(0, 1))
+
+    def curve(self, name: str, *, level: float = 0.95, resamples: int = 2000) -> Curve:
+        """Mean error per position with a percentile bootstrap band over prompts (and seeds)."""
+        return bootstrap_curve(self._errors(name), level=level, resamples=resamples)
+
+    def excess(
+        self, name: str, reference: str = "Bayes", *, level: float = 0.95, resamples: int = 2000
+    ) -> Curve:
+        """`name`'s error minus `reference`'s, paired prompt by prompt (same prompts, so the band
+        is much narrower than the difference of two independent bands)."""
+        reference_errors = self._errors(reference).mean(axis=0, keepdims=True)
+        return bootstrap_curve(
+            self._errors(name) - reference_errors, level=level, resamples=resamples
+        )
+
+    def for_class(self, class_name: str) -> "EvalResults":
+        """The results restricted to prompts of one mixture class."""
+        if class_name not in self.class_names:
+            raise ValueError(
+                f"class {class_name!r} is not in this evaluation; its classes are "
+                f"{list(self.class_names)}"
+            )
+        keep = self.class_index == self.class_names.index(class_name)
+        return EvalResults(
+            errors={name: value[:, keep] for name, value in self.errors.items()},
+            class_index=self.class_index[keep],
+            config=self.config,
+            class_names=self.class_names,
+            extras={name: value[keep] for name, value in self.extras.items()},
+            provenance=self.provenance,
+        )
+
+    def table(self, positions: list[int], names: list[str] | None = None) -> list[list[str]]:
+        """Rows `name, mean [low, high]` at the given context lengths (for printing)."""
+        rows = []
+        for name in names or list(self.names):
+            curve = self.curve(name)
+            rows.append(
+                [name]
+                + [
+                    f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]"
+                    for p in positions
+                ]
+            )
+        return rows
+
+    def save(self, path: str | Path) -> Path:
+        """Write one `.npz` file atomically (a reader never sees half a file)."""
+        path = Path(path)
+        arrays = {f"errors/{name}": value for name, value in self.errors.items()}
+        arrays |= {f"extras/{name}": value for name, value in self.extras.items()}
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "config": self.config,
+            "class_names": list(self.class_names),
+            "provenance": self.provenance,
+            "names": list(self.errors),
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer, class_index=self.class_index, metadata=np.array(json.dumps(metadata)), **arrays
+        )
+        write_atomic(path, buffer.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "EvalResults":
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                metadata = json.loads(str(data["metadata"]))
+                errors = {name: data[f"errors/{name}"] for name in metadata["names"]}
+                extras = {
+                    key.removeprefix("extras/"): data[key]
+                    for key in data.files
+                    if key.startswith("extras/")
+                }
+                class_index = data["class_index"]
+        except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
+            raise ValueError(
+                f"{path} is not a readable evaluation result ({error}); regenerate it with "
+                "`icl-theory evaluate` or the experiment that wrote it"
+            ) from error
+        if metadata.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has format version {metadata.get('format_version')}, this code reads "
+                f"{FORMAT_VERSION}; regenerate it"
+            )
+        return cls(
+            errors=errors,
+            class_index=class_index,
+            config=metadata["config"],
+            class_names=tuple(metadata["class_names"]),
+            extras=extras,
+            provenance=metadata["provenance"],
+        )
+
+    def _errors(self, name: str) -> np.ndarray:
+        if name not in self.errors:
+            raise KeyError(f"no predictor {name!r} in these results; they hold {list(self.names)}")
+        return self.errors[name]
+
+
+def bootstrap_curve(
+    errors: np.ndarray, *, level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> Curve:
+    """Mean over seeds and prompts of `errors (seeds, prompts, points)`, with a percentile
+    bootstrap interval that resamples prompts and, independently, seeds (a two-level bootstrap:
+    with one seed it is the ordinary bootstrap over prompts).
+
+    Deterministic (`seed`). Resampling is done with multinomial counts and matrix products, so
+    2,000 resamples of 1,280 prompts take milliseconds and no copies of the data.
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level={level} must lie in (0, 1), e.g. 0.95")
+    n_seeds, n_prompts, _ = errors.shape
+    errors = errors.astype(np.float64)
+    rng = np.random.default_rng(seed)
+    prompt_weights = rng.multinomial(n_prompts, np.full(n_prompts, 1 / n_prompts), resamples)
+    seed_weights = (
+        rng.multinomial(n_seeds, np.full(n_seeds, 1 / n_seeds), resamples)
+        if n_seeds > 1
+        else np.ones((resamples, 1))
+    )
+    per_seed = np.einsum("bp,spn->bsn", prompt_weights, errors) / n_prompts
+    means = np.einsum("bs,bsn->bn", seed_weights, per_seed) / n_seeds
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail], axis=0)
+    return Curve(mean=errors.mean(axis=(0, 1)), low=low, high=high)

@@ -1,0 +1,116 @@
+"""Which class is a predictor following? The implied mixture weight, next to the Bayes posterior.
+
+For one context `(x_<i, y_<i)` let `m(q)` be the predictor's prediction at a query `q`, and
+`a(q)`, `b(q)` the predictions of the Bayes predictors of two classes A and B (each class's own
+posterior mean) at the same query. The **implied weight** of A is the least-squares `beta` in
+
+    m(q) ~ beta * a(q) + (1 - beta) * b(q)        over Q queries q ~ the input distribution,
+
+    beta = sum_q (m - b)(a - b) / sum_q (a - b)^2,
+
+and `unexplained = sum_q (m - beta a - (1 - beta) b)^2 / sum_q (m - b)^2` says how much of the
+predictor's departure from B the one-parameter family misses (0: it is exactly a blend of the two
+class predictors; 1: the blend explains nothing).
+
+Why this estimator: the mixture's Bayes predictor is *exactly* such a blend with
+`beta = p(A | context)`, the same weight at every query (the posterior mean is the posterior-
+weighted average of the class posterior means), so for it the implied weight equals the class
+posterior and `unexplained = 0` (tested). For a transformer, `beta` near the Bayes posterior with
+small `unexplained` is "selects the class like Bayes"; `beta` between 0 and 1 with large
+`unexplained` (e.g. at intermediate sparsity) means it follows neither class. `beta` is undefined
+where `a = b` at every query (no context, or enough points that both classes interpolate): it is
+NaN there.
+"""
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from icl_theory._types import Key
+from icl_theory.predictors import AbstractPredictor, predict
+from icl_theory.priors.inputs import AbstractInputDistribution, IsotropicGaussian
+from icl_theory.prompts import Prompts
+
+# Below this (relative to the predictions' scale) the two class predictors agree and beta is
+# not identified.
+IDENTIFIABLE = 1e-6
+
+
+class ImpliedWeight(NamedTuple):
+    """Per prompt and position (float64 NumPy arrays, NaN where beta is not identified)."""
+
+    weight: np.ndarray
+    unexplained: np.ndarray
+
+
+def implied_weight(
+    predictor: AbstractPredictor,
+    class_a: AbstractPredictor,
+    class_b: AbstractPredictor,
+    prompts: Prompts,
+    key: Key,
+    *,
+    n_queries: int = 32,
+    inputs: AbstractInputDistribution | None = None,
+) -> ImpliedWeight:
+    """The implied weight of class A (module docstring) at every prompt and position."""
+    inputs = IsotropicGaussian() if inputs is None else inputs
+    queries = inputs.sample(key, n_queries, prompts.dim)
+    m, a, b = (
+        query_predictions(p, prompts.xs, prompts.ys, queries) for p in (predictor, class_a, class_b)
+    )
+    return blend_weight(m, a, b)
+
+
+def blend_weight(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> ImpliedWeight:
+    """Least-squares `beta` of `m ~ beta a + (1 - beta) b` over the last axis (queries)."""
+    direction = a - b
+    offset = m - b
+    scale = np.maximum(np.mean(m**2 + a**2 + b**2, axis=-1), 1e-30)
+    denominator = np.sum(direction**2, axis=-1)
+    identified = denominator > IDENTIFIABLE * scale * m.shape[-1]
+    weight = np.sum(offset * direction, axis=-1) / np.where(identified, denominator, 1.0)
+    residual = np.sum((offset - weight[..., None] * direction) ** 2, axis=-1)
+    departure = np.sum(offset**2, axis=-1)
+    unexplained = residual / np.maximum(departure, 1e-30)
+    return ImpliedWeight(
+        weight=np.where(identified, weight, np.nan),
+        unexplained=np.where(identified, unexplained, np.nan),
+    )
+
+
+def query_predictions(
+    predictor: AbstractPredictor,
+    xs: Float[Array, "batch n_points dim"],
+    ys: Float[Array, "batch n_points"],
+    queries: Float[Array, "queries dim"],
+    *,
+    chunk: int = 16,
+) -> np.ndarray:
+    """`out[p, i, q]` (float64): the prediction at query `q` from prompt `p`'s context
+    `(xs[:i], ys[:i])`.
+
+    Each (prompt, position, query) is one call with position `i` replaced by the query (causality
+    makes the later points irrelevant), run through `predict` so that Bayes predictors get
+    float64; `chunk` prompts at a time bound the memory of the expanded batch.
+    """
+    n_prompts, n_points, dim = xs.shape
+    n_queries = queries.shape[0]
+    positions = jnp.arange(n_points)
+    replace = (positions[:, None, None] == positions[None, None, :])[None, ..., None]
+    parts = []
+    for start in range(0, n_prompts, chunk):
+        x, y = xs[start : start + chunk], ys[start : start + chunk]
+        size = x.shape[0]
+        copies = jnp.where(replace, queries[None, None, :, None, :], x[:, None, None])
+        y_copies = jnp.broadcast_to(y[:, None, None], (size, n_points, n_queries, n_points))
+        flat = predict(predictor, copies.reshape(-1, n_points, dim), y_copies.reshape(-1, n_points))
+        flat = np.asarray(flat, np.float64).reshape(size, n_points, n_queries, n_points)
+        # Copy (i, q) is read at position i.
+        parts.append(flat[:, positions, :, positions].transpose(1, 0, 2))
+    return np.concatenate(parts)
+
+
+__all__ = ["ImpliedWeight", "blend_weight", "implied_weight", "query_predictions"]

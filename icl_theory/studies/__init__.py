@@ -1,0 +1,1 @@
+"""Studies: the settings and shared runs behind the scripted experiments in `experiments/`."""

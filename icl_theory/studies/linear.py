@@ -1,0 +1,164 @@
+"""The linear model-selection study (Yadlowsky et al. 2023, first and third findings): which
+models to train, on what, for how long, at each preset; shared by the experiments
+`dense_sparse_mixture`, `intermediate_sparsity` and `mixture_weights`, which reuse each other's
+runs (the 50/50 mixture model serves all three).
+
+Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU: about 10 minutes of
+training per model), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20 sparse, 41 points,
+12-layer width-256 GPT-2 with Garg's curriculum).
+"""
+
+from dataclasses import dataclass
+
+from icl_theory.curriculum import Curriculum
+from icl_theory.training.config import TrainConfig
+
+NOISE_FREE = 0.0
+
+
+@dataclass(frozen=True)
+class LinearStudy:
+    """One preset of the study.
+
+    **Fields:** `dim`, `k` (nonzeros of the sparse class), `n_points`; `model` preset and
+    training `steps`, `batch_size`, `learning_rate`, `warmup_steps`, `curriculum`; `seeds` of
+    the noise-free models; `small_noise` (the noisy setting, one seed); `dense_weights` of the
+    mixture-weights experiment; evaluation `n_prompts`, and `selection_prompts` x
+    `selection_queries` for the implied-weight diagnostic.
+    """
+
+    name: str
+    dim: int
+    k: int
+    n_points: int
+    model: str
+    steps: int
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    warmup_steps: int = 500
+    curriculum: Curriculum | None = None
+    seeds: tuple[int, ...] = (0, 1)
+    small_noise: float = 0.25
+    dense_weights: tuple[float, ...] = (0.1, 0.5, 0.9)
+    n_prompts: int = 1280
+    selection_prompts: int = 256
+    selection_queries: int = 32
+    steps_per_call: int = 50
+    eval_every: int = 500
+    checkpoint_every: int = 1000
+
+    @property
+    def noise_levels(self) -> tuple[float, ...]:
+        return (NOISE_FREE, self.small_noise)
+
+    def key_lengths(self) -> list[int]:
+        """The context lengths the tables report: 1, k + 1, d / 2, d, 2d (within the prompt)."""
+        lengths = [1, self.k + 1, self.dim // 2, self.dim, 2 * self.dim]
+        return sorted({n for n in lengths if n < self.n_points})
+
+    def sparse_spec(self) -> str:
+        return f"sparse(k={self.k})"
+
+    def mixture_spec(self, dense_weight: float = 0.5) -> str:
+        return f"{dense_weight:g}*dense + {1 - dense_weight:g}*sparse(k={self.k})"
+
+    def config(self, prior: str, *, noise_std: float, seed: int) -> TrainConfig:
+        return TrainConfig(
+            prior=prior,
+            dim=self.dim,
+            n_points=self.n_points,
+            noise_std=noise_std,
+            curriculum=self.curriculum,
+            model=self.model,
+            batch_size=self.batch_size,
+            steps=self.steps,
+            learning_rate=self.learning_rate,
+            warmup_steps=self.warmup_steps,
+            # Each prompt's error over its class's output variance: the sparse class (variance
+            # k) would otherwise weigh k / d as much as the dense class (variance d) in the loss.
+            normalise_loss=True,
+            steps_per_call=self.steps_per_call,
+            eval_every=self.eval_every,
+            checkpoint_every=self.checkpoint_every,
+            seed=seed,
+        )
+
+    def specialists_and_mixture(self, noise_std: float, seeds: tuple[int, ...]) -> dict:
+        """Run name -> config of the dense, sparse and 50/50 mixture models."""
+        runs = {}
+        for seed in seeds:
+            for label, prior in (
+                ("dense", "dense"),
+                ("sparse", self.sparse_spec()),
+                ("mixture", self.mixture_spec()),
+            ):
+                runs[run_name(label, noise_std, seed)] = self.config(
+                    prior, noise_std=noise_std, seed=seed
+                )
+        return runs
+
+    def weighted_mixtures(self) -> dict:
+        """Run name -> config of the mixture models with other weights (noise-free, first seed;
+        the 0.5 one is the main experiment's)."""
+        seed = self.seeds[0]
+        return {
+            run_name(f"mixture-w{w:g}", NOISE_FREE, seed): self.config(
+                self.mixture_spec(w), noise_std=NOISE_FREE, seed=seed
+            )
+            for w in self.dense_weights
+            if w != 0.5
+        }
+
+    def all_runs(self) -> dict:
+        runs = self.specialists_and_mixture(NOISE_FREE, self.seeds)
+        runs |= self.specialists_and_mixture(self.small_noise, self.seeds[:1])
+        return runs | self.weighted_mixtures()
+
+
+def run_name(label: str, noise_std: float, seed: int) -> str:
+    return f"{label}_noise{noise_std:g}_seed{seed}"
+
+
+PRESETS = {
+    "smoke": LinearStudy(
+        name="smoke",
+        dim=4,
+        k=2,
+        n_points=9,
+        model="tiny",
+        steps=100,
+        warmup_steps=10,
+        n_prompts=64,
+        selection_prompts=8,
+        selection_queries=8,
+        eval_every=50,
+        checkpoint_every=50,
+    ),
+    "small": LinearStudy(
+        name="small", dim=8, k=2, n_points=17, model="small", steps=10_000, learning_rate=2e-3
+    ),
+    "paper": LinearStudy(
+        name="paper",
+        dim=20,
+        k=2,
+        n_points=41,
+        model="paper",
+        steps=500_000,
+        learning_rate=1e-4,
+        warmup_steps=1000,
+        curriculum=Curriculum.garg(dim=20, n_points=41),
+        seeds=(0, 1, 2),
+        eval_every=10_000,
+        checkpoint_every=10_000,
+        steps_per_call=100,
+    ),
+}
+
+
+def study(preset: str) -> LinearStudy:
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
+__all__ = ["NOISE_FREE", "PRESETS", "LinearStudy", "run_name", "study"]

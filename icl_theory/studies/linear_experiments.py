@@ -1,0 +1,461 @@
+"""The three experiments of the linear model-selection study (see `linear.py` for the presets).
+
+Each function trains what is missing (reusing finished runs), evaluates, and writes results
+(`.npz`), tables (Markdown) and figures under `experiments/NAME/{results,tables,figures}/PRESET`.
+Tables and figures are drawn from the saved results, so `replot` regenerates them without JAX
+models.
+"""
+
+import math
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from icl_theory.evaluation import EvalResults, evaluate, evaluation_prompts, implied_weight
+from icl_theory.evaluation.tuning import select_lasso
+from icl_theory.plotting import WEIGHT_PREFIX, save_figure, summary_figure
+from icl_theory.predictors import bayes_predictor
+from icl_theory.predictors.baselines import Averaging, LeastSquares
+from icl_theory.priors import build_prior
+from icl_theory.prompts import Prompts
+from icl_theory.studies.linear import NOISE_FREE, LinearStudy, run_name, study
+from icl_theory.studies.reporting import (
+    curve_table,
+    experiment_dir,
+    runs_dir,
+    value_table,
+    write_text,
+)
+from icl_theory.studies.runs import train_all
+from icl_theory.training.run import load_model
+
+# Bayes over more sparse supports than this is skipped in the intermediate-sparsity sweep
+# (d = 20, 10 nonzeros has 184,756 supports).
+MAX_SUPPORTS = 20_000
+
+
+def dense_sparse_mixture(
+    preset: str = "small", *, root: Path | None = None, jobs: int = 1, progress: bool = True
+) -> list[Path]:
+    """Experiment 1: dense, sparse and mixture models on dense and on sparse prompts, next to
+    the Bayes predictor of each class and of the mixture, least squares, Lasso and averaging;
+    noise-free (several seeds) and with small noise (one seed)."""
+    s = study(preset)
+    runs = s.specialists_and_mixture(NOISE_FREE, s.seeds)
+    runs |= s.specialists_and_mixture(s.small_noise, s.seeds[:1])
+    train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
+    written = []
+    for noise in s.noise_levels:
+        seeds = s.seeds if noise == NOISE_FREE else s.seeds[:1]
+        prior = build_prior(s.mixture_spec(), dim=s.dim, noise_std=noise)
+        dense, sparse = prior.components
+        lasso, lasso_scores = select_lasso(sparse, s.n_points)
+        models = {
+            f"{label} model": _models(s, label, noise, seeds, root)
+            for label in ("dense", "sparse", "mixture")
+        }
+        baselines = {
+            "Bayes dense": bayes_predictor(dense),
+            "Bayes sparse": bayes_predictor(sparse),
+            "least squares": LeastSquares(),
+            f"Lasso (alpha={lasso.alpha:g})": lasso,
+            "averaging": Averaging(),
+        }
+        results = evaluate(
+            models | baselines,
+            prior,
+            s.n_points,
+            n_prompts=s.n_prompts,
+            config=_config(s, noise, prior_spec=s.mixture_spec())
+            | {"lasso_validation_error": {str(a): e for a, e in lasso_scores.items()}},
+        )
+        weights = {
+            f"mixture model (seed {seed})": model
+            for seed, model in zip(seeds, models["mixture model"], strict=True)
+        } | {"Bayes": bayes_predictor(prior)}
+        results = _with_implied_weights(results, s, prior, weights, baselines)
+        tag = f"noise{noise:g}"
+        written.append(
+            results.save(
+                experiment_dir("dense_sparse_mixture", preset, "results", root) / f"{tag}.npz"
+            )
+        )
+    written += replot_dense_sparse_mixture(preset, root=root)
+    return written
+
+
+def replot_dense_sparse_mixture(preset: str = "small", *, root: Path | None = None) -> list[Path]:
+    """Tables and figures of experiment 1 from its saved results."""
+    s = study(preset)
+    written = []
+    for noise in s.noise_levels:
+        tag = f"noise{noise:g}"
+        results = EvalResults.load(
+            experiment_dir("dense_sparse_mixture", preset, "results", root) / f"{tag}.npz"
+        )
+        figure = summary_figure(results, _plotted(results))
+        written.append(
+            save_figure(
+                figure,
+                experiment_dir("dense_sparse_mixture", preset, "figures", root) / f"{tag}.png",
+            )
+        )
+        text = [f"# Dense vs sparse vs mixture, preset `{preset}`, noise std {noise:g}\n"]
+        text.append(_provenance_line(results))
+        for class_label, own in zip(results.class_names, ("dense", "sparse"), strict=True):
+            subset = results.for_class(class_label)
+            positions = s.key_lengths()
+            text.append(f"\n## {class_label} prompts: normalised error (95% CI)\n\n")
+            text.append(curve_table(subset, list(results.names), positions))
+            text.append(f"\n## {class_label} prompts: excess over the {own} specialist model\n\n")
+            text.append(
+                curve_table(
+                    subset,
+                    ["mixture model", "Bayes", f"Bayes {own}"],
+                    positions,
+                    excess_over=f"{own} model",
+                )
+            )
+            text.append(
+                f"\n## {class_label} prompts: excess over Bayes of the class (Bayes {own})\n\n"
+            )
+            text.append(
+                curve_table(
+                    subset,
+                    ["mixture model", f"{own} model", "Bayes"],
+                    positions,
+                    excess_over=f"Bayes {own}",
+                )
+            )
+            text.append(f"\n## {class_label} prompts: excess over Bayes of the mixture\n\n")
+            text.append(
+                curve_table(
+                    subset, ["mixture model", f"{own} model"], positions, excess_over="Bayes"
+                )
+            )
+        written.append(
+            write_text(
+                experiment_dir("dense_sparse_mixture", preset, "tables", root) / f"{tag}.md",
+                "".join(text),
+            )
+        )
+    return written
+
+
+def intermediate_sparsity(
+    preset: str = "small", *, root: Path | None = None, jobs: int = 1, progress: bool = True
+) -> list[Path]:
+    """Experiment 2: the noise-free models on sparse prompts with 1 .. d nonzeros, next to the
+    Bayes predictor of the pretraining mixture (no mass at intermediate counts), of each
+    pretraining class, and of the prompts' own class."""
+    s = study(preset)
+    train_all(
+        s.specialists_and_mixture(NOISE_FREE, s.seeds),
+        runs_dir(preset, root),
+        jobs=jobs,
+        progress=progress,
+    )
+    pretraining = build_prior(s.mixture_spec(), dim=s.dim)
+    dense, sparse = pretraining.components
+    models = {
+        f"{label} model": _models(s, label, NOISE_FREE, s.seeds, root)
+        for label in ("dense", "sparse", "mixture")
+    }
+    written = []
+    for nonzeros in range(1, s.dim + 1):
+        prior = build_prior(f"sparse(k={nonzeros})", dim=s.dim)
+        predictors = models | {
+            "Bayes pretraining mixture": bayes_predictor(pretraining),
+            "Bayes dense": bayes_predictor(dense),
+            f"Bayes sparse(k={s.k})": bayes_predictor(sparse),
+        }
+        exact = math.comb(s.dim, nonzeros) <= MAX_SUPPORTS
+        results = evaluate(
+            predictors,
+            prior,
+            s.n_points,
+            n_prompts=s.n_prompts,
+            include_bayes=exact,
+            config=_config(s, NOISE_FREE, prior_spec=f"sparse(k={nonzeros})")
+            | {"nonzeros": nonzeros},
+        )
+        weights = {
+            f"mixture model (seed {seed})": model
+            for seed, model in zip(s.seeds, models["mixture model"], strict=True)
+        } | {"Bayes pretraining mixture": bayes_predictor(pretraining)}
+        classes = {
+            "Bayes dense": predictors["Bayes dense"],
+            "Bayes sparse": predictors[f"Bayes sparse(k={s.k})"],
+        }
+        results = _with_implied_weights(results, s, prior, weights, classes)
+        written.append(
+            results.save(
+                experiment_dir("intermediate_sparsity", preset, "results", root)
+                / f"nonzeros{nonzeros}.npz"
+            )
+        )
+    written += replot_intermediate_sparsity(preset, root=root)
+    return written
+
+
+def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = None) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    s = study(preset)
+    folder = experiment_dir("intermediate_sparsity", preset, "results", root)
+    counts = list(range(1, s.dim + 1))
+    loaded = [EvalResults.load(folder / f"nonzeros{c}.npz") for c in counts]
+    names = [n for n in loaded[0].names if n != "Bayes"] + ["Bayes"]
+    positions = [p for p in (s.dim // 2, s.dim) if p < s.n_points]
+    figure, axes = plt.subplots(1, len(positions) + 1, figsize=(5.5 * (len(positions) + 1), 4.5))
+    text = [
+        f"# Intermediate sparsity, preset `{preset}` (noise-free)\n\n",
+        _provenance_line(loaded[0]),
+    ]
+    for ax, position in zip(axes, positions, strict=False):
+        table = np.full((len(names), len(counts)), np.nan)
+        for j, results in enumerate(loaded):
+            for i, name in enumerate(names):
+                if name in results.names:
+                    table[i, j] = results.mean(name)[position]
+        for i, name in enumerate(names):
+            ax.plot(
+                counts,
+                table[i],
+                marker="o",
+                label=name,
+                **({"color": "black"} if name == "Bayes" else {}),
+            )
+        ax.axvline(s.k, color="grey", linestyle=":")
+        ax.set_xlabel("nonzero coefficients of the prompts' functions")
+        ax.set_ylabel(f"normalised error at {position} in-context examples")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+        text.append(
+            f"\n## Normalised error at {position} in-context examples (mean over prompts)\n\n"
+        )
+        text.append(value_table(names, [f"nnz {c}" for c in counts], table))
+    weight_ax = axes[-1]
+    weight_keys = [k for k in loaded[0].extras if k.startswith(WEIGHT_PREFIX)]
+    position = positions[0]
+    medians = np.array(
+        [[np.nanmedian(r.extras[k][:, position]) for r in loaded] for k in weight_keys]
+    )
+    for key, row in zip(weight_keys, medians, strict=True):
+        weight_ax.plot(counts, row, marker="o", label=key.removeprefix(WEIGHT_PREFIX))
+    weight_ax.set_xlabel("nonzero coefficients of the prompts' functions")
+    weight_ax.set_ylabel(f"implied weight on dense at {position} examples (median)")
+    weight_ax.set_ylim(-0.1, 1.1)
+    weight_ax.grid(alpha=0.3)
+    weight_ax.legend(fontsize="x-small")
+    figure.tight_layout()
+    written = [
+        save_figure(
+            figure, experiment_dir("intermediate_sparsity", preset, "figures", root) / "sweep.png"
+        )
+    ]
+    text.append(
+        f"\n## Implied weight on the dense class at {position} examples (median over prompts)\n\n"
+    )
+    text.append(
+        value_table(
+            [k.removeprefix(WEIGHT_PREFIX) for k in weight_keys],
+            [f"nnz {c}" for c in counts],
+            medians,
+        )
+    )
+    unexplained = np.array(
+        [
+            [
+                np.nanmedian(r.extras[k.replace(WEIGHT_PREFIX, "unexplained/")][:, position])
+                for r in loaded
+            ]
+            for k in weight_keys
+        ]
+    )
+    text.append(
+        f"\n## Unexplained share of the departure from the sparse predictor, at {position} "
+        "examples (median)\n\n"
+    )
+    text.append(
+        value_table(
+            [k.removeprefix(WEIGHT_PREFIX) for k in weight_keys],
+            [f"nnz {c}" for c in counts],
+            unexplained,
+        )
+    )
+    written.append(
+        write_text(
+            experiment_dir("intermediate_sparsity", preset, "tables", root) / "sweep.md",
+            "".join(text),
+        )
+    )
+    return written
+
+
+def mixture_weights(
+    preset: str = "small", *, root: Path | None = None, jobs: int = 1, progress: bool = True
+) -> list[Path]:
+    """Experiment 3: mixture models trained with dense weights 0.1, 0.5, 0.9 (noise-free), on
+    dense and on sparse prompts: the error on the minority class against its share."""
+    s = study(preset)
+    runs = s.weighted_mixtures() | s.specialists_and_mixture(NOISE_FREE, s.seeds[:1])
+    train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
+    seed = s.seeds[0]
+    prior = build_prior(s.mixture_spec(), dim=s.dim)
+    predictors = {}
+    for w in s.dense_weights:
+        label = "mixture" if w == 0.5 else f"mixture-w{w:g}"
+        predictors[f"mixture model, dense weight {w:g}"] = load_model(
+            runs_dir(preset, root) / run_name(label, NOISE_FREE, seed)
+        )
+        predictors[f"Bayes, dense weight {w:g}"] = bayes_predictor(
+            build_prior(s.mixture_spec(w), dim=s.dim)
+        )
+    for label in ("dense", "sparse"):
+        predictors[f"{label} model"] = load_model(
+            runs_dir(preset, root) / run_name(label, NOISE_FREE, seed)
+        )
+        predictors[f"Bayes {label}"] = bayes_predictor(
+            prior.components[0 if label == "dense" else 1]
+        )
+    results = evaluate(
+        predictors,
+        prior,
+        s.n_points,
+        n_prompts=s.n_prompts,
+        include_bayes=False,
+        config=_config(s, NOISE_FREE, prior_spec=s.mixture_spec())
+        | {"dense_weights": list(s.dense_weights)},
+    )
+    written = [
+        results.save(experiment_dir("mixture_weights", preset, "results", root) / "weights.npz")
+    ]
+    return written + replot_mixture_weights(preset, root=root)
+
+
+def replot_mixture_weights(preset: str = "small", *, root: Path | None = None) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    s = study(preset)
+    results = EvalResults.load(
+        experiment_dir("mixture_weights", preset, "results", root) / "weights.npz"
+    )
+    positions = s.key_lengths()
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    text = [f"# Mixture weights, preset `{preset}` (noise-free)\n\n", _provenance_line(results)]
+    for ax, (class_label, own) in zip(
+        axes, zip(results.class_names, ("dense", "sparse"), strict=True), strict=True
+    ):
+        subset = results.for_class(class_label)
+        shares = [w if own == "dense" else 1 - w for w in s.dense_weights]
+        rows, labels = [], []
+        for kind in ("mixture model", "Bayes"):
+            excess = np.array(
+                [
+                    subset.excess(
+                        f"{kind}, dense weight {w:g}",
+                        f"{own} model" if kind == "mixture model" else f"Bayes {own}",
+                    ).mean[positions]
+                    for w in s.dense_weights
+                ]
+            )
+            rows.append(excess)
+            labels += [f"{kind} (share {share:g})" for share in shares]
+            for column, position in enumerate(positions[1:4], start=1):
+                ax.plot(
+                    shares,
+                    excess[:, column],
+                    marker="o",
+                    linestyle="-" if kind == "mixture model" else "--",
+                    label=f"{kind}, n = {position}",
+                )
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xlabel(f"share of {own} prompts in pretraining")
+        ax.set_ylabel(
+            f"excess error on {own} prompts\n"
+            f"(model: over the {own} specialist; Bayes: over Bayes {own})"
+        )
+        ax.set_title(f"{class_label} prompts")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+        text.append(
+            f"\n## {class_label} prompts: excess error (model over the {own} specialist "
+            f"model; Bayes over Bayes {own})\n\n"
+        )
+        text.append(value_table(labels, [f"n = {p}" for p in positions], np.concatenate(rows)))
+        text.append(f"\n## {class_label} prompts: normalised error (95% CI)\n\n")
+        text.append(curve_table(subset, list(results.names), positions))
+    figure.tight_layout()
+    return [
+        save_figure(
+            figure, experiment_dir("mixture_weights", preset, "figures", root) / "weights.png"
+        ),
+        write_text(
+            experiment_dir("mixture_weights", preset, "tables", root) / "weights.md", "".join(text)
+        ),
+    ]
+
+
+def _models(s: LinearStudy, label: str, noise: float, seeds, root) -> list:
+    return [load_model(runs_dir(s.name, root) / run_name(label, noise, seed)) for seed in seeds]
+
+
+def _config(s: LinearStudy, noise: float, *, prior_spec: str) -> dict:
+    return {"preset": s.name, "prior_spec": prior_spec, "noise_std": noise, "k": s.k}
+
+
+def _plotted(results: EvalResults) -> list[str]:
+    return [n for n in results.names if n != "averaging"]
+
+
+def _provenance_line(results: EvalResults) -> str:
+    git = results.provenance.get("git", {})
+    return (
+        f"\nFrom `{results.config.get('prior_spec')}` evaluation prompts ({results.n_prompts}, "
+        f"seed {results.config.get('seed')}); code at git {str(git.get('commit'))[:10]}"
+        f"{' (dirty)' if git.get('dirty') else ''}; errors are squared error against f(x) over "
+        "the class's output variance.\n"
+    )
+
+
+def _with_implied_weights(
+    results: EvalResults, s: LinearStudy, prior, predictors: dict, classes: dict
+) -> EvalResults:
+    """Add `implied_weight/NAME` and `unexplained/NAME` extras on the first
+    `selection_prompts` evaluation prompts (NaN on the others)."""
+    prompts = evaluation_prompts(
+        prior, s.n_points, n_prompts=s.n_prompts, seed=results.config["seed"]
+    )
+    probe: Prompts = jax.tree.map(lambda a: a[: s.selection_prompts], prompts)
+    class_a, class_b = classes["Bayes dense"], classes["Bayes sparse"]
+    extras = dict(results.extras)
+    for name, predictor in predictors.items():
+        implied = implied_weight(
+            predictor, class_a, class_b, probe, jax.random.key(1), n_queries=s.selection_queries
+        )
+        for kind, values in (
+            ("implied_weight/", implied.weight),
+            ("unexplained/", implied.unexplained),
+        ):
+            full = np.full((results.n_prompts, s.n_points), np.nan, np.float32)
+            full[: s.selection_prompts] = values
+            extras[kind + name] = full
+    return EvalResults(
+        errors=results.errors,
+        class_index=results.class_index,
+        config=results.config
+        | {"selection_prompts": s.selection_prompts, "selection_queries": s.selection_queries},
+        class_names=results.class_names,
+        extras=extras,
+        provenance=results.provenance,
+    )
+
+
+EXPERIMENTS = {
+    "dense_sparse_mixture": (dense_sparse_mixture, replot_dense_sparse_mixture),
+    "intermediate_sparsity": (intermediate_sparsity, replot_intermediate_sparsity),
+    "mixture_weights": (mixture_weights, replot_mixture_weights),
+}

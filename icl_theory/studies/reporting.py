@@ -1,0 +1,57 @@
+"""Where an experiment writes, and its tables: Markdown drawn from saved results only."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from icl_theory.evaluation.results import EvalResults
+from icl_theory.records import write_atomic
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+
+
+def experiment_dir(experiment: str, preset: str, kind: str, root: Path | None = None) -> Path:
+    """`experiments/EXPERIMENT/KIND/PRESET` (KIND: results, figures, tables)."""
+    return (root or EXPERIMENTS) / experiment / kind / preset
+
+
+def runs_dir(preset: str, root: Path | None = None) -> Path:
+    """Training runs shared by the experiments: `experiments/runs/PRESET/NAME`."""
+    return (root or EXPERIMENTS) / "runs" / preset
+
+
+def curve_table(
+    results: EvalResults,
+    names: Sequence[str],
+    positions: Sequence[int],
+    *,
+    excess_over: str | None = None,
+) -> str:
+    """Markdown: one row per predictor, one column per context length, `mean [95% CI]`; with
+    `excess_over`, each predictor's paired excess over that one instead."""
+    header = "| predictor | " + " | ".join(f"n = {p}" for p in positions) + " |"
+    rule = "|---|" + "---|" * len(positions)
+    rows = [header, rule]
+    for name in names:
+        if excess_over is not None and name == excess_over:
+            continue
+        curve = results.excess(name, excess_over) if excess_over else results.curve(name)
+        cells = [
+            f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]" for p in positions
+        ]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values: np.ndarray) -> str:
+    """Markdown table of plain numbers (rows x columns)."""
+    rows = ["| | " + " | ".join(column_labels) + " |", "|---|" + "---|" * len(column_labels)]
+    for label, row in zip(row_labels, values, strict=True):
+        rows.append(f"| {label} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def write_text(path: Path, text: str) -> Path:
+    write_atomic(path, text.encode())
+    return path
