@@ -1,4 +1,5 @@
-"""Sessions: `nox -s tests lint typecheck` (CI runs the same checks through `.ci/run`), and `demo`.
+"""Sessions: `nox -s tests lint typecheck` (CI runs the same checks through `.ci/run`); `quickstart`
+(the main job) and one session per experiment.
 
 Benchmarks (`benchmark_*`) print figures and save them under `benchmarks/results/`.
 """
@@ -34,13 +35,6 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
-def demo(session: nox.Session) -> None:
-    """The README's main job: sample prompts from the dense + sparse mixture and summarise them."""
-    session.install("-e", ".")
-    session.run("icl-theory", "sample", *session.posargs)
-
-
-@nox.session(python=PYTHON)
 def benchmark_bayes(session: nox.Session) -> None:
     """Times of the exact Bayes predictors and NUTS on 1,280 prompts (docs/performance.md);
     `nox -s benchmark_bayes -- --threads 1` pins one XLA thread."""
@@ -57,3 +51,34 @@ def benchmark_training(session: nox.Session) -> None:
     session.run(*one_thread, *session.posargs, external=True)
     two_cores = ["taskset", "-c", "0,1", "python", "benchmarks/training_speed.py"]
     session.run(*two_cores, *session.posargs, external=True)
+
+
+def _experiment(session: nox.Session, name: str) -> None:
+    session.install("-e", ".")
+    arguments = session.posargs or ["--preset", "small", "--jobs", "2"]
+    session.run("python", f"experiments/{name}/run.py", *arguments)
+
+
+@nox.session(python=PYTHON)
+def dense_sparse_mixture(session: nox.Session) -> None:
+    """Experiment 1 (default `--preset small --jobs 2`; `-- --preset smoke` for seconds)."""
+    _experiment(session, "dense_sparse_mixture")
+
+
+@nox.session(python=PYTHON)
+def intermediate_sparsity(session: nox.Session) -> None:
+    """Experiment 2: the models of experiment 1 on 1 .. d nonzero coefficients."""
+    _experiment(session, "intermediate_sparsity")
+
+
+@nox.session(python=PYTHON)
+def mixture_weights(session: nox.Session) -> None:
+    """Experiment 3: mixtures trained with dense weights 0.1, 0.5, 0.9."""
+    _experiment(session, "mixture_weights")
+
+
+@nox.session(python=PYTHON)
+def quickstart(session: nox.Session) -> None:
+    """The main job (`icl-theory quickstart`); `-- --pretrained` uses the committed model."""
+    session.install("-e", ".")
+    session.run("icl-theory", "quickstart", *session.posargs)

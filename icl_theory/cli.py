@@ -3,6 +3,7 @@
 import dataclasses
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import jax
@@ -115,7 +116,82 @@ def train(
     console.print(f"{state} at step {result.step}; run folder {result.out}")
 
 
-COMMANDS = {"sample": sample, "priors": priors, "train": train}
+def evaluate(
+    runs: Annotated[tuple[str, ...], tyro.conf.Positional],
+    prior: str | None = None,
+    noise_std: float | None = None,
+    n_points: int | None = None,
+    n_prompts: int = 1280,
+    seed: int = 0,
+    baselines: tuple[str, ...] = ("least-squares", "lasso", "averaging"),
+    out: str = "results.npz",
+) -> None:
+    """Evaluate trained runs (and baselines, and the prior's Bayes predictor) on a prior; save
+    the per-prompt errors and print a table with 95% bootstrap intervals.
+
+    Args:
+        runs: Run folders. Runs whose configs differ only in the seed are one predictor, with
+            the seeds in its confidence intervals.
+        prior: Prior spec of the evaluation prompts (default: the first run's training prior).
+        noise_std: Observation noise of the evaluation prompts (default: the first run's).
+        n_points: Points per prompt (default: the first run's; at most what it was trained on).
+        n_prompts: Evaluation prompts.
+        seed: Seed of the evaluation prompts.
+        baselines: Any of least-squares, lasso (alpha chosen on separate prompts), averaging.
+        out: Results file (.npz); `icl-theory plot` draws it.
+    """
+    from icl_theory.workflows import evaluate_runs
+
+    evaluate_runs(
+        runs,
+        prior=prior,
+        noise_std=noise_std,
+        n_points=n_points,
+        n_prompts=n_prompts,
+        seed=seed,
+        baselines=baselines,
+        out=out,
+    )
+
+
+def plot(results: Annotated[str, tyro.conf.Positional], out: str | None = None) -> None:
+    """Draw saved results (ICL curves per class, excess over Bayes, class selection).
+
+    Args:
+        results: A results file written by `icl-theory evaluate` or an experiment.
+        out: Figure path (default: the results path with .png).
+    """
+    from icl_theory.evaluation.results import EvalResults
+    from icl_theory.plotting import save_figure, summary_figure
+
+    loaded = EvalResults.load(results)
+    path = save_figure(summary_figure(loaded), out or str(Path(results).with_suffix(".png")))
+    Console().print(f"figure written to {path}")
+
+
+def quickstart(pretrained: bool = False, out: str = "runs/quickstart", steps: int = 3000) -> None:
+    """The main job: train a small transformer on the 50/50 dense + 2-sparse mixture (d = 8, 17
+    points; a few minutes on 2 cores), evaluate it against the Bayes predictors, least squares
+    and Lasso, print per-position tables and write a figure.
+
+    Args:
+        pretrained: Use the committed `small` mixture checkpoint instead of training.
+        out: Folder for the run, the results and the figure.
+        steps: Training steps (ignored with --pretrained).
+    """
+    from icl_theory.workflows import run_quickstart
+
+    run_quickstart(pretrained=pretrained, out=out, steps=steps)
+
+
+COMMANDS = {
+    "sample": sample,
+    "priors": priors,
+    "train": train,
+    "evaluate": evaluate,
+    "plot": plot,
+    "quickstart": quickstart,
+}
 
 
 def main(args: Annotated[list[str] | None, "argv without the program name"] = None) -> int:
@@ -126,7 +202,7 @@ def main(args: Annotated[list[str] | None, "argv without the program name"] = No
             description="In-context learning of function classes vs the exact Bayes predictor.",
             args=args,
         )
-    except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError) as error:
         print(f"icl-theory: error: {error}", file=sys.stderr)
         return 2
     return 0

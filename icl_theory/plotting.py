@@ -2,6 +2,7 @@
 retraining): ICL curves with bootstrap bands, excess error over a reference, class weights."""
 
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -129,9 +130,17 @@ def _median_band(ax: Axes, values: np.ndarray, label: str, linestyle: str) -> No
     if values.size == 0 or np.all(np.isnan(values)):
         return
     positions = np.arange(values.shape[1])
-    quartiles = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
+    quartiles = nan_quantile(values, [0.25, 0.5, 0.75])
     (line,) = ax.plot(positions, quartiles[1], linestyle=linestyle, label=label)
     ax.fill_between(positions, quartiles[0], quartiles[2], color=line.get_color(), alpha=0.15)
+
+
+def nan_quantile(values: np.ndarray, q, axis: int = 0) -> np.ndarray | np.floating:
+    """Quantiles ignoring NaN (an implied weight where it is not identified); NaN, silently,
+    where a column is all NaN (no context yet)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(values, q, axis=axis)
 
 
 def _style(name: str) -> dict:

@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
@@ -29,13 +30,20 @@ def evaluation_prompts(
     seed: int = 0,
     inputs: AbstractInputDistribution | None = None,
 ) -> Prompts:
-    """The evaluation set: `n_prompts` prompts from `jr.key(seed)`.
+    """The evaluation set: `n_prompts` prompts from `jr.key(seed)`, drawn in float64 (NumPy
+    leaves).
 
     Training draws its data and its own monitoring set from `fold_in`-derived streams of the
     training seed, never from a raw `jr.key(seed)`, so these prompts are not training prompts.
     """
     check_positive_int("evaluate", "n_prompts", n_prompts)
-    return sample_prompts(prior, jr.key(seed), n_prompts, n_points, inputs=inputs)
+    # Sampled in float64 and returned as NumPy: the noise-free Bayes predictors need data that
+    # is exact, not rounded to float32 (an ill-conditioned dense prompt's float32 rounding,
+    # amplified by its condition number, exceeded the exact-fit tolerance once in 512 prompts
+    # at d = 8 and made every class look contradicted). Float32 models get a float32 copy.
+    with jax.enable_x64(True):
+        prompts = sample_prompts(prior, jr.key(seed), n_prompts, n_points, inputs=inputs)
+        return jax.tree.map(np.asarray, prompts)
 
 
 def evaluate(
@@ -117,9 +125,11 @@ def class_output_variance(prior: AbstractPrior, prompts: Prompts) -> np.ndarray:
     sparse ones (d = 8, k = 2), and per-class curves would not share an axis.
     """
     components = prior.components if isinstance(prior, Mixture) else (prior,)
-    per_class = np.stack(
-        [np.asarray(jax.vmap(jax.vmap(c.output_variance))(prompts.xs)) for c in components]
-    ).astype(np.float64)
+    with jax.enable_x64(True):
+        xs = jnp.asarray(prompts.xs, jnp.float64)
+        per_class = np.stack(
+            [np.asarray(jax.vmap(jax.vmap(c.output_variance))(xs)) for c in components]
+        ).astype(np.float64)
     classes = np.asarray(prompts.class_index)
     return per_class[classes, np.arange(classes.shape[0])]
 
@@ -137,8 +147,13 @@ def _errors(
     variance: np.ndarray,
     chunk: int,
 ) -> np.ndarray:
+    dtype = np.float64 if predictor.needs_float64 else np.float32
     preds = _chunked(
-        lambda xs, ys: np.asarray(predict(predictor, xs, ys), np.float64), prompts, chunk
+        lambda xs, ys: np.asarray(
+            predict(predictor, xs.astype(dtype), ys.astype(dtype)), np.float64
+        ),
+        prompts,
+        chunk,
     )
     if not np.all(np.isfinite(preds)):
         raise FloatingPointError(

@@ -15,6 +15,7 @@ over them; its confidence intervals resample seeds as well as prompts.
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,8 @@ class EvalResults:
     def load(cls, path: str | Path) -> "EvalResults":
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            # Read the bytes first: np.load on a broken zip leaves its file handle open.
+            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as data:
                 metadata = json.loads(str(data["metadata"]))
                 errors = {name: data[f"errors/{name}"] for name in metadata["names"]}
                 extras = {
@@ -156,7 +158,7 @@ class EvalResults:
                     if key.startswith("extras/")
                 }
                 class_index = data["class_index"]
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise ValueError(
                 f"{path} is not a readable evaluation result ({error}); regenerate it with "
                 "`icl-theory evaluate` or the experiment that wrote it"

@@ -24,9 +24,8 @@ NaN there.
 
 from typing import NamedTuple
 
-import jax.numpy as jnp
+import jax
 import numpy as np
-from jaxtyping import Array, Float
 
 from icl_theory._types import Key
 from icl_theory.predictors import AbstractPredictor, predict
@@ -57,7 +56,8 @@ def implied_weight(
 ) -> ImpliedWeight:
     """The implied weight of class A (module docstring) at every prompt and position."""
     inputs = IsotropicGaussian() if inputs is None else inputs
-    queries = inputs.sample(key, n_queries, prompts.dim)
+    with jax.enable_x64(True):
+        queries = np.asarray(inputs.sample(key, n_queries, prompts.dim), np.float64)
     m, a, b = (
         query_predictions(p, prompts.xs, prompts.ys, queries) for p in (predictor, class_a, class_b)
     )
@@ -83,9 +83,9 @@ def blend_weight(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> ImpliedWeight:
 
 def query_predictions(
     predictor: AbstractPredictor,
-    xs: Float[Array, "batch n_points dim"],
-    ys: Float[Array, "batch n_points"],
-    queries: Float[Array, "queries dim"],
+    xs: np.ndarray,
+    ys: np.ndarray,
+    queries: np.ndarray,
     *,
     chunk: int = 16,
 ) -> np.ndarray:
@@ -93,20 +93,26 @@ def query_predictions(
     `(xs[:i], ys[:i])`.
 
     Each (prompt, position, query) is one call with position `i` replaced by the query (causality
-    makes the later points irrelevant), run through `predict` so that Bayes predictors get
-    float64; `chunk` prompts at a time bound the memory of the expanded batch.
+    makes the later points irrelevant). The copies are built in float64 NumPy and passed in the
+    predictor's precision (float64 for Bayes); `chunk` prompts at a time bound their memory.
     """
+    xs, ys, queries = (np.asarray(a, np.float64) for a in (xs, ys, queries))
     n_prompts, n_points, dim = xs.shape
     n_queries = queries.shape[0]
-    positions = jnp.arange(n_points)
+    positions = np.arange(n_points)
     replace = (positions[:, None, None] == positions[None, None, :])[None, ..., None]
+    dtype = np.float64 if predictor.needs_float64 else np.float32
     parts = []
     for start in range(0, n_prompts, chunk):
         x, y = xs[start : start + chunk], ys[start : start + chunk]
         size = x.shape[0]
-        copies = jnp.where(replace, queries[None, None, :, None, :], x[:, None, None])
-        y_copies = jnp.broadcast_to(y[:, None, None], (size, n_points, n_queries, n_points))
-        flat = predict(predictor, copies.reshape(-1, n_points, dim), y_copies.reshape(-1, n_points))
+        copies = np.where(replace, queries[None, None, :, None, :], x[:, None, None])
+        y_copies = np.broadcast_to(y[:, None, None], (size, n_points, n_queries, n_points))
+        flat = predict(
+            predictor,
+            copies.reshape(-1, n_points, dim).astype(dtype),
+            y_copies.reshape(-1, n_points).astype(dtype),
+        )
         flat = np.asarray(flat, np.float64).reshape(size, n_points, n_queries, n_points)
         # Copy (i, q) is read at position i.
         parts.append(flat[:, positions, :, positions].transpose(1, 0, 2))

@@ -2,14 +2,12 @@
 
 from collections.abc import Sequence
 
-import jax.random as jr
 import numpy as np
 
-from icl_theory.evaluation.evaluate import class_output_variance
+from icl_theory.evaluation.evaluate import class_output_variance, evaluation_prompts
 from icl_theory.predictors import predict
 from icl_theory.predictors.baselines import Lasso
 from icl_theory.priors import AbstractPrior
-from icl_theory.prompts import sample_prompts
 
 LASSO_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
 # A stream no evaluation set uses (those come from jr.key(seed) with small seeds).
@@ -30,12 +28,17 @@ def select_lasso(
     the choice never sees the evaluation set."""
     if not grid:
         raise ValueError("select_lasso needs at least one alpha in grid")
-    prompts = sample_prompts(prior, jr.key(seed), n_prompts, n_points)
+    prompts = evaluation_prompts(prior, n_points, n_prompts=n_prompts, seed=seed)
     variance = class_output_variance(prior, prompts)
     fs = np.asarray(prompts.fs, np.float64)
     scores = {}
     for alpha in grid:
-        preds = np.asarray(predict(Lasso(alpha=alpha), prompts.xs, prompts.ys), np.float64)
+        preds = np.asarray(
+            predict(
+                Lasso(alpha=alpha), prompts.xs.astype(np.float32), prompts.ys.astype(np.float32)
+            ),
+            np.float64,
+        )
         scores[alpha] = float(np.mean(((preds - fs) ** 2 / variance)[:, 1:]))
     best = min(scores, key=scores.__getitem__)
     return Lasso(alpha=best), scores

@@ -14,7 +14,7 @@ import numpy as np
 
 from icl_theory.evaluation import EvalResults, evaluate, evaluation_prompts, implied_weight
 from icl_theory.evaluation.tuning import select_lasso
-from icl_theory.plotting import WEIGHT_PREFIX, save_figure, summary_figure
+from icl_theory.plotting import WEIGHT_PREFIX, nan_quantile, save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
 from icl_theory.predictors.baselines import Averaging, LeastSquares
 from icl_theory.priors import build_prior
@@ -241,7 +241,7 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     weight_keys = [k for k in loaded[0].extras if k.startswith(WEIGHT_PREFIX)]
     position = positions[0]
     medians = np.array(
-        [[np.nanmedian(r.extras[k][:, position]) for r in loaded] for k in weight_keys]
+        [[nan_quantile(r.extras[k][:, position], 0.5) for r in loaded] for k in weight_keys]
     )
     for key, row in zip(weight_keys, medians, strict=True):
         weight_ax.plot(counts, row, marker="o", label=key.removeprefix(WEIGHT_PREFIX))
@@ -269,7 +269,7 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     unexplained = np.array(
         [
             [
-                np.nanmedian(r.extras[k.replace(WEIGHT_PREFIX, "unexplained/")][:, position])
+                nan_quantile(r.extras[k.replace(WEIGHT_PREFIX, "unexplained/")][:, position], 0.5)
                 for r in loaded
             ]
             for k in weight_keys
@@ -459,3 +459,27 @@ EXPERIMENTS = {
     "intermediate_sparsity": (intermediate_sparsity, replot_intermediate_sparsity),
     "mixture_weights": (mixture_weights, replot_mixture_weights),
 }
+
+
+def main(experiment: str, argv: list[str] | None = None) -> None:
+    """Command line of `experiments/EXPERIMENT/run.py`."""
+    import argparse
+
+    run, replot = EXPERIMENTS[experiment]
+    parser = argparse.ArgumentParser(
+        prog=f"experiments/{experiment}/run.py", description=run.__doc__
+    )
+    parser.add_argument("--preset", default="small", choices=["smoke", "small", "paper"])
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="training processes (one XLA thread each); 2 on 2 cores"
+    )
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw tables and figures from saved results"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.replot:
+        written = replot(arguments.preset)
+    else:
+        written = run(arguments.preset, jobs=arguments.jobs, progress=arguments.jobs <= 1)
+    for path in written:
+        print(path)

@@ -1,0 +1,161 @@
+"""The evaluation toolkit against ground truth: bootstrap coverage, normalisation, the implied
+class weight of the exact mixture predictor, saved results, Lasso selection."""
+
+import jax
+import jax.random as jr
+import numpy as np
+import pytest
+
+from icl_theory import build_prior
+from icl_theory.evaluation import (
+    EvalResults,
+    blend_weight,
+    bootstrap_curve,
+    evaluate,
+    evaluation_prompts,
+    implied_weight,
+)
+from icl_theory.evaluation.evaluate import class_output_variance
+from icl_theory.evaluation.tuning import select_lasso
+from icl_theory.predictors import bayes_predictor, class_posteriors, predict
+from icl_theory.predictors.baselines import Lasso, LeastSquares, ZeroPredictor
+
+
+def test_bootstrap_interval_covers_the_true_mean_at_its_level():
+    # 300 data sets of 200 exponential "errors" (skewed, like squared errors) with mean 1: a
+    # 95% interval should cover 1 about 285 times. The count is Binomial(300, ~0.95) (sd 3.8);
+    # percentile intervals of a skewed mean undercover slightly at n = 200, so accept 0.90-0.98.
+    rng = np.random.default_rng(0)
+    covered = 0
+    for trial in range(300):
+        errors = rng.exponential(1.0, size=(1, 200, 1))
+        curve = bootstrap_curve(errors, resamples=1000, seed=trial)
+        covered += curve.low[0] <= 1.0 <= curve.high[0]
+    assert 0.90 <= covered / 300 <= 0.98
+
+
+def test_bootstrap_resamples_seeds_when_seeds_differ():
+    # Two "seeds" whose errors differ by a constant offset: the two-level interval must be much
+    # wider than the prompt-only one, and cover the seed-to-seed spread.
+    rng = np.random.default_rng(1)
+    base = rng.exponential(1.0, size=(1, 500, 1))
+    two_seeds = np.concatenate([base, base + 1.0])
+    pooled = bootstrap_curve(two_seeds.reshape(1, 1000, 1))
+    by_seed = bootstrap_curve(two_seeds)
+    assert by_seed.mean[0] == pytest.approx(pooled.mean[0])
+    assert (by_seed.high - by_seed.low)[0] > 3 * (pooled.high - pooled.low)[0]
+    assert by_seed.low[0] <= base.mean() + 0.05 and by_seed.high[0] >= base.mean() + 0.95
+
+
+def test_bootstrap_is_deterministic_and_checks_level():
+    errors = np.random.default_rng(2).exponential(size=(2, 50, 3))
+    first, second = bootstrap_curve(errors), bootstrap_curve(errors)
+    np.testing.assert_array_equal(first.low, second.low)
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_curve(errors, level=1.5)
+
+
+def test_class_output_variance_is_the_drawn_class_variance():
+    prior = build_prior("0.5*dense + 0.5*sparse(k=2)", dim=6)
+    prompts = evaluation_prompts(prior, 5, n_prompts=64)
+    variance = class_output_variance(prior, prompts)
+    norms = np.sum(np.asarray(prompts.xs, np.float64) ** 2, axis=-1)
+    dense = np.asarray(prompts.class_index) == 0
+    # Dense w ~ N(0, I): E f(x)^2 = |x|^2; 2-of-6 sparse with N(0, 1) entries: (2 / 6) |x|^2.
+    np.testing.assert_allclose(variance[dense], norms[dense], rtol=1e-5)
+    np.testing.assert_allclose(variance[~dense], norms[~dense] / 3, rtol=1e-5)
+
+
+def test_zero_predictor_scores_one_on_every_class_and_bayes_beats_least_squares():
+    prior = build_prior("0.5*dense + 0.5*sparse(k=2)", dim=6, noise_std=0.3)
+    results = evaluate(
+        {"zero": ZeroPredictor(), "least squares": LeastSquares()}, prior, 9, n_prompts=1024
+    )
+    assert results.names == ("zero", "least squares", "Bayes")
+    for label in results.class_names:
+        subset = results.for_class(label)
+        zero = subset.errors["zero"][0]
+        # E[f^2 / Var(f | x, class)] = 1 at every position; check the pooled mean at 4 SE.
+        standard_error = zero.std() / np.sqrt(zero.size)
+        assert abs(zero.mean() - 1.0) < 4 * standard_error
+    # The Bayes predictor of the evaluation prior beats least squares on average (paired).
+    gap = results.excess("least squares", "Bayes")
+    assert np.all(gap.mean[1:] > 0)
+    assert gap.low[3] > 0
+
+
+def test_errors_are_the_squared_error_over_the_class_variance():
+    prior = build_prior("dense", dim=4)
+    results = evaluate({"lasso": Lasso(alpha=0.1)}, prior, 6, n_prompts=32, include_bayes=False)
+    prompts = evaluation_prompts(prior, 6, n_prompts=32)
+    preds = np.asarray(predict(Lasso(alpha=0.1), prompts.xs, prompts.ys), np.float64)
+    expected = (preds - np.asarray(prompts.fs)) ** 2 / class_output_variance(prior, prompts)
+    np.testing.assert_allclose(results.errors["lasso"][0], expected, rtol=1e-5)
+
+
+def test_several_models_become_one_predictor_with_seeds():
+    prior = build_prior("dense", dim=3)
+    results = evaluate(
+        {"ridge-like": [Lasso(alpha=0.01), Lasso(alpha=0.02)]}, prior, 5, n_prompts=16
+    )
+    assert results.seeds("ridge-like") == 2
+    np.testing.assert_allclose(
+        results.mean("ridge-like"), results.errors["ridge-like"].mean(axis=(0, 1))
+    )
+
+
+def test_results_round_trip_and_refuse_corrupt_files(tmp_path):
+    prior = build_prior("0.5*dense + 0.5*sparse(k=1)", dim=3, noise_std=0.2)
+    results = evaluate({"zero": ZeroPredictor()}, prior, 4, n_prompts=16, config={"note": "x"})
+    path = results.save(tmp_path / "r.npz")
+    loaded = EvalResults.load(path)
+    assert loaded.names == results.names and loaded.config == results.config
+    assert loaded.class_names == ("DenseLinear", "SparseLinear(k=1)")
+    for name in results.names:
+        np.testing.assert_array_equal(loaded.errors[name], results.errors[name])
+    np.testing.assert_array_equal(
+        loaded.extras["class_posterior"], results.extras["class_posterior"]
+    )
+    assert loaded.provenance["versions"]["jax"] == jax.__version__
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match=r"r\.npz"):
+        EvalResults.load(path)
+    with pytest.raises(ValueError, match="seeds, prompts, points"):
+        EvalResults(
+            errors={"bad": np.zeros((16, 4))}, class_index=np.zeros(16, int), config={"n_points": 4}
+        )
+    with pytest.raises(KeyError, match="they hold"):
+        loaded.curve("missing")
+
+
+def test_blend_weight_recovers_a_known_blend():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(2, 5, 7, 32))
+    beta = rng.uniform(-0.5, 1.5, size=(5, 7))
+    implied = blend_weight(beta[..., None] * a + (1 - beta[..., None]) * b, a, b)
+    np.testing.assert_allclose(implied.weight, beta, rtol=1e-10)
+    np.testing.assert_allclose(implied.unexplained, 0.0, atol=1e-20)
+    # Identical class predictions: beta is not identified.
+    assert np.all(np.isnan(blend_weight(a, a, a).weight))
+
+
+def test_implied_weight_of_the_mixture_bayes_predictor_is_its_class_posterior():
+    # The mixture's posterior mean is sum_c p(c | context) * (class c's posterior mean), the
+    # same weights at every query: the estimator must return exactly p(dense | context).
+    prior = build_prior("0.5*dense + 0.5*sparse(k=1)", dim=3, noise_std=0.5)
+    prompts = jax.tree.map(lambda a: a[:6], evaluation_prompts(prior, 5, n_prompts=6))
+    dense, sparse = (bayes_predictor(c) for c in prior.components)
+    implied = implied_weight(bayes_predictor(prior), dense, sparse, prompts, jr.key(0), n_queries=8)
+    posterior = np.asarray(class_posteriors(bayes_predictor(prior), prompts.xs, prompts.ys))
+    identified = ~np.isnan(implied.weight)
+    assert identified[:, 1:].all()  # with context and noise the classes always disagree
+    np.testing.assert_allclose(implied.weight[identified], posterior[:, 0][identified], atol=1e-8)
+    np.testing.assert_allclose(implied.unexplained[identified], 0.0, atol=1e-12)
+
+
+def test_lasso_selection_minimises_the_validation_error():
+    prior = build_prior("sparse(k=1)", dim=4, noise_std=0.1)
+    lasso, scores = select_lasso(prior, 6, grid=(1e-3, 0.05, 5.0), n_prompts=64)
+    assert lasso.alpha == min(scores, key=scores.__getitem__)
+    # alpha = 5 shrinks everything to zero: error about 1, far above the best.
+    assert scores[5.0] > 0.9 and scores[lasso.alpha] < 0.5

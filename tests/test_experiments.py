@@ -1,0 +1,44 @@
+"""Every experiment's `smoke` preset end to end (train, evaluate, save, tables, figures), the
+figures redrawn from saved results alone, and the evaluate / plot commands on the smoke runs."""
+
+import numpy as np
+
+from icl_theory.cli import main
+from icl_theory.evaluation import EvalResults
+from icl_theory.studies.linear import NOISE_FREE, run_name, study
+from icl_theory.studies.linear_experiments import EXPERIMENTS
+from icl_theory.studies.reporting import runs_dir
+
+
+def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
+    s = study("smoke")
+    for name, (run, replot) in EXPERIMENTS.items():
+        written = run("smoke", root=tmp_path, progress=False)
+        assert all(path.exists() and path.stat().st_size > 0 for path in written), name
+        results = [EvalResults.load(p) for p in written if p.suffix == ".npz"]
+        assert results, name
+        for result in results:
+            for errors in result.errors.values():
+                assert errors.shape[1:] == (s.n_prompts, s.n_points)
+                assert np.all(np.isfinite(errors))
+        redrawn = replot("smoke", root=tmp_path)
+        assert {p.suffix for p in redrawn} == {".png", ".md"}
+    first = EvalResults.load(tmp_path / "dense_sparse_mixture/results/smoke/noise0.npz")
+    assert first.seeds("mixture model") == len(s.seeds)
+    # The exact mixture predictor's implied weight is its class posterior (tested exactly in
+    # test_evaluation.py); here: it was computed on the probed prompts only.
+    weight = first.extras["implied_weight/Bayes"]
+    assert np.isnan(weight[s.selection_prompts :]).all()
+    assert np.isfinite(weight[: s.selection_prompts, 1]).all()
+
+    runs = runs_dir("smoke", tmp_path)
+    seeds = [str(runs / run_name("mixture", NOISE_FREE, seed)) for seed in s.seeds]
+    out = tmp_path / "cli.npz"
+    arguments = ["evaluate", *seeds, "--n-prompts", "32", "--out", str(out)]
+    assert main([*arguments, "--baselines", "least-squares"]) == 0
+    results = EvalResults.load(out)
+    assert results.seeds(runs.joinpath(run_name("mixture", NOISE_FREE, 0)).name) == 2
+    assert "least squares" in results.names and "Bayes" in results.names
+    assert main(["plot", str(out)]) == 0
+    assert out.with_suffix(".png").stat().st_size > 0
+    assert main([*arguments, "--n-points", str(s.n_points + 1)]) == 2  # beyond its positions
