@@ -19,6 +19,7 @@ from icl_theory.evaluation.results import EvalResults
 from icl_theory.records import write_atomic
 
 WEIGHT_PREFIX = "implied_weight/"
+ERROR_FLOOR = 1e-4
 
 
 def plot_icl_curves(
@@ -40,6 +41,8 @@ def plot_icl_curves(
         )
     if log:
         ax.set_yscale("log")
+        # Noise-free Bayes errors reach 1e-30 (round-off); below 1e-4 nothing is visible anyway.
+        ax.set_ylim(bottom=ERROR_FLOOR)
     ax.set_xlabel("in-context examples")
     ax.set_ylabel("squared error / output variance")
     ax.set_title(title or "")
@@ -63,6 +66,9 @@ def plot_excess(
             curve.context_lengths, curve.low, curve.high, color=line.get_color(), alpha=0.2
         )
     ax.axhline(0.0, color="black", linewidth=0.8)
+    # Linear near zero (where the differences between good predictors are), logarithmic beyond
+    # (least squares at n = d with noise, averaging).
+    ax.set_yscale("symlog", linthresh=0.05)
     ax.set_xlabel("in-context examples")
     ax.set_ylabel(f"excess error over {reference}")
     ax.set_title(title or "")
@@ -108,7 +114,9 @@ def summary_figure(results: EvalResults, names: Sequence[str] | None = None) -> 
         title = "all prompts" if class_label is None else f"{class_label} prompts"
         plot_icl_curves(axes.pop(0), subset, names, title=title)
     if "Bayes" in results.names:
-        others = [name for name in (names or results.names) if name != "Bayes"]
+        # Bayes predictors of single classes are excluded: noise-free, a class's predictor on the
+        # other class's prompts is confidently wrong (errors of 1e3) and would flatten the rest.
+        others = [name for name in (names or results.names) if not name.startswith("Bayes")]
         plot_excess(axes.pop(0), results, others, title="excess over Bayes (all prompts)")
     if "class_posterior" in results.extras:
         plot_class_weights(axes.pop(0), results, title="class selection")
@@ -130,7 +138,7 @@ def _median_band(ax: Axes, values: np.ndarray, label: str, linestyle: str) -> No
     if values.size == 0 or np.all(np.isnan(values)):
         return
     positions = np.arange(values.shape[1])
-    quartiles = nan_quantile(values, [0.25, 0.5, 0.75])
+    quartiles = np.asarray(nan_quantile(values, [0.25, 0.5, 0.75]))
     (line,) = ax.plot(positions, quartiles[1], linestyle=linestyle, label=label)
     ax.fill_between(positions, quartiles[0], quartiles[2], color=line.get_color(), alpha=0.15)
 
@@ -144,7 +152,11 @@ def nan_quantile(values: np.ndarray, q, axis: int = 0) -> np.ndarray | np.floati
 
 
 def _style(name: str) -> dict:
-    # Bayes predictors are the reference: draw them black so the eye finds them first.
+    # Bayes predictors are the reference: black (the prior's own, solid) or grey (others, each
+    # with its own dash pattern) so the eye finds them first.
+    if name == "Bayes":
+        return {"color": "black", "linestyle": "-", "linewidth": 2}
     if name.startswith("Bayes"):
-        return {"color": "black", "linestyle": "--" if name != "Bayes" else "-"}
+        patterns = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1))]
+        return {"color": "dimgray", "linestyle": patterns[sum(map(ord, name)) % len(patterns)]}
     return {}

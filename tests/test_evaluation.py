@@ -17,8 +17,9 @@ from icl_theory.evaluation import (
 )
 from icl_theory.evaluation.evaluate import class_output_variance
 from icl_theory.evaluation.tuning import select_lasso
-from icl_theory.predictors import bayes_predictor, class_posteriors, predict
+from icl_theory.predictors import MixtureBayes, bayes_predictor, class_posteriors, predict
 from icl_theory.predictors.baselines import Lasso, LeastSquares, ZeroPredictor
+from icl_theory.priors import Mixture
 
 
 def test_bootstrap_interval_covers_the_true_mean_at_its_level():
@@ -143,10 +144,12 @@ def test_implied_weight_of_the_mixture_bayes_predictor_is_its_class_posterior():
     # The mixture's posterior mean is sum_c p(c | context) * (class c's posterior mean), the
     # same weights at every query: the estimator must return exactly p(dense | context).
     prior = build_prior("0.5*dense + 0.5*sparse(k=1)", dim=3, noise_std=0.5)
+    assert isinstance(prior, Mixture)
     prompts = jax.tree.map(lambda a: a[:6], evaluation_prompts(prior, 5, n_prompts=6))
     dense, sparse = (bayes_predictor(c) for c in prior.components)
-    implied = implied_weight(bayes_predictor(prior), dense, sparse, prompts, jr.key(0), n_queries=8)
-    posterior = np.asarray(class_posteriors(bayes_predictor(prior), prompts.xs, prompts.ys))
+    mixture = MixtureBayes(prior)
+    implied = implied_weight(mixture, dense, sparse, prompts, jr.key(0), n_queries=8)
+    posterior = np.asarray(class_posteriors(mixture, prompts.xs, prompts.ys))
     identified = ~np.isnan(implied.weight)
     assert identified[:, 1:].all()  # with context and noise the classes always disagree
     np.testing.assert_allclose(implied.weight[identified], posterior[:, 0][identified], atol=1e-8)

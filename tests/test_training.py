@@ -229,16 +229,17 @@ def test_sharded_step_equals_single_device_step():
 
 
 def test_a_tiny_model_learns_dense_regression_in_context():
-    """Issue 4's learning check: tiny model, dense d = 5, 11 points, 4,000 steps at batch 64
-    (measured: 0.20 at position 10; the plateau lasts about 1,500 steps): at position 10 the error
-    is below 0.3 of the zero predictor's. Deterministic: fixed seeds, fixed data keys."""
+    """Issue 4's learning check: tiny model, dense d = 5, 11 points, 4,000 steps at batch 64 and
+    learning rate 2e-3 (measured: 0.235 at position 10, 0.29 at 3,000 steps; 5e-4 stayed at
+    0.70 and batch 32 at 0.85 after 3,500 steps): at position 10 the error is below 0.3 of the
+    zero predictor's. Deterministic: fixed seeds, fixed data keys."""
     output = run_python(
         """
         import json, tempfile
         from icl_theory.training import TrainConfig, train
         config = TrainConfig(prior="dense", dim=5, n_points=11, model="tiny", batch_size=64,
                              steps=4000, steps_per_call=250, eval_every=4000,
-                             checkpoint_every=4000, eval_prompts=512, learning_rate=5e-4,
+                             checkpoint_every=4000, eval_prompts=512, learning_rate=2e-3,
                              warmup_steps=200, schedule="constant", clip_norm=1000.0)
         out = tempfile.mkdtemp() + "/run"
         train(config, out, progress=False)

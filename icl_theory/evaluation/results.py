@@ -112,14 +112,14 @@ class EvalResults:
         )
 
     def table(self, positions: list[int], names: list[str] | None = None) -> list[list[str]]:
-        """Rows `name, mean [low, high]` at the given context lengths (for printing)."""
+        """Rows `name, mean (low-high)` at the given context lengths (for printing)."""
         rows = []
         for name in names or list(self.names):
             curve = self.curve(name)
             rows.append(
                 [name]
                 + [
-                    f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]"
+                    f"{curve.mean[p]:.3f} ({curve.low[p]:.2f}-{curve.high[p]:.2f})"
                     for p in positions
                 ]
             )
@@ -138,9 +138,9 @@ class EvalResults:
             "names": list(self.errors),
         }
         buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer, class_index=self.class_index, metadata=np.array(json.dumps(metadata)), **arrays
-        )
+        arrays |= {"class_index": self.class_index, "metadata": np.array(json.dumps(metadata))}
+        # pyright reads `**arrays` as possibly feeding the `allow_pickle` keyword.
+        np.savez_compressed(buffer, **arrays)  # pyright: ignore[reportArgumentType]
         write_atomic(path, buffer.getvalue())
         return path
 

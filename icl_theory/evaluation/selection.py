@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
+from jaxtyping import ArrayLike
 
 from icl_theory._types import Key
 from icl_theory.predictors import AbstractPredictor, predict
@@ -83,9 +84,9 @@ def blend_weight(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> ImpliedWeight:
 
 def query_predictions(
     predictor: AbstractPredictor,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    queries: np.ndarray,
+    xs: ArrayLike,
+    ys: ArrayLike,
+    queries: ArrayLike,
     *,
     chunk: int = 16,
 ) -> np.ndarray:

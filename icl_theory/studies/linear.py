@@ -3,7 +3,7 @@ models to train, on what, for how long, at each preset; shared by the experiment
 `dense_sparse_mixture`, `intermediate_sparsity` and `mixture_weights`, which reuse each other's
 runs (the 50/50 mixture model serves all three).
 
-Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU: about 5 minutes of
+Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU: about 12 minutes of
 training per model), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20 sparse, 41 points,
 12-layer width-256 GPT-2 with Garg's curriculum).
 """
@@ -142,7 +142,7 @@ PRESETS = {
         k=2,
         n_points=17,
         model="small",
-        steps=6_000,
+        steps=12_000,
         curriculum=Curriculum(
             dims_start=3, dims_end=8, points_start=7, points_end=17, interval=300
         ),

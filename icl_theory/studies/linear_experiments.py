@@ -17,13 +17,14 @@ from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.plotting import WEIGHT_PREFIX, nan_quantile, save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
 from icl_theory.predictors.baselines import Averaging, LeastSquares
-from icl_theory.priors import build_prior
+from icl_theory.priors import Mixture, build_prior
 from icl_theory.prompts import Prompts
 from icl_theory.studies.linear import NOISE_FREE, LinearStudy, run_name, study
 from icl_theory.studies.reporting import (
     curve_table,
     experiment_dir,
     runs_dir,
+    runs_table,
     value_table,
     write_text,
 )
@@ -48,7 +49,7 @@ def dense_sparse_mixture(
     written = []
     for noise in s.noise_levels:
         seeds = s.seeds if noise == NOISE_FREE else s.seeds[:1]
-        prior = build_prior(s.mixture_spec(), dim=s.dim, noise_std=noise)
+        prior = _mixture(s.mixture_spec(), s.dim, noise)
         dense, sparse = prior.components
         lasso, lasso_scores = select_lasso(sparse, s.n_points)
         models = {
@@ -88,7 +89,12 @@ def dense_sparse_mixture(
 def replot_dense_sparse_mixture(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     """Tables and figures of experiment 1 from its saved results."""
     s = study(preset)
-    written = []
+    written = [
+        write_text(
+            runs_dir(preset, root) / "runs.md",
+            f"# Training runs, preset `{preset}`\n\n" + runs_table(runs_dir(preset, root)),
+        )
+    ]
     for noise in s.noise_levels:
         tag = f"noise{noise:g}"
         results = EvalResults.load(
@@ -156,7 +162,7 @@ def intermediate_sparsity(
         jobs=jobs,
         progress=progress,
     )
-    pretraining = build_prior(s.mixture_spec(), dim=s.dim)
+    pretraining = _mixture(s.mixture_spec(), s.dim)
     dense, sparse = pretraining.components
     models = {
         f"{label} model": _models(s, label, NOISE_FREE, s.seeds, root)
@@ -304,7 +310,7 @@ def mixture_weights(
     runs = s.weighted_mixtures() | s.specialists_and_mixture(NOISE_FREE, s.seeds[:1])
     train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
     seed = s.seeds[0]
-    prior = build_prior(s.mixture_spec(), dim=s.dim)
+    prior = _mixture(s.mixture_spec(), s.dim)
     predictors = {}
     for w in s.dense_weights:
         label = "mixture" if w == 0.5 else f"mixture-w{w:g}"
@@ -397,6 +403,12 @@ def replot_mixture_weights(preset: str = "small", *, root: Path | None = None) -
             experiment_dir("mixture_weights", preset, "tables", root) / "weights.md", "".join(text)
         ),
     ]
+
+
+def _mixture(spec: str, dim: int, noise_std: float = 0.0) -> Mixture:
+    prior = build_prior(spec, dim=dim, noise_std=noise_std)
+    assert isinstance(prior, Mixture), spec
+    return prior
 
 
 def _models(s: LinearStudy, label: str, noise: float, seeds, root) -> list:

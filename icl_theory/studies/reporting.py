@@ -55,3 +55,32 @@ def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values:
 def write_text(path: Path, text: str) -> Path:
     write_atomic(path, text.encode())
     return path
+
+
+def runs_table(folder: Path) -> str:
+    """Markdown: every finished run under `folder` with its steps, training time (the sum of
+    the timed compiled calls: compilation, evaluation and checkpoints excluded) and final
+    monitoring error at a few positions (256 prompts of its own training prior)."""
+    import json
+
+    rows = [
+        "| run | prior | steps | training time | monitoring error at positions 1 / 3 / 8 / last |",
+        "|---|---|---|---|---|",
+    ]
+    for run in sorted(p for p in folder.iterdir() if (p / "metrics.jsonl").exists()):
+        records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        config = json.loads((run / "config.json").read_text())
+        timed = [r for r in records if "steps_per_s" in r]
+        seconds, previous = 0.0, 0
+        for record in timed:
+            seconds += (record["step"] - previous) / record["steps_per_s"]
+            previous = record["step"]
+        errors = [r["eval_error"] for r in records if "eval_error" in r]
+        last = errors[-1] if errors else []
+        picked = " / ".join(
+            f"{last[p]:.3f}" for p in (1, 3, 8, len(last) - 1) if 0 <= p < len(last)
+        )
+        rows.append(
+            f"| {run.name} | `{config['prior']}` | {previous} | {seconds / 60:.1f} min | {picked} |"
+        )
+    return "\n".join(rows) + "\n"
