@@ -23,8 +23,10 @@ class LinearStudy:
     **Fields:** `dim`, `k` (nonzeros of the sparse class), `n_points`; `model` preset and
     training `steps`, `batch_size`, `learning_rate`, `warmup_steps`, `curriculum`; `seeds` of
     the noise-free models; `small_noise` (the noisy setting, one seed); `dense_weights` of the
-    mixture-weights experiment; evaluation `n_prompts`, and `selection_prompts` x
-    `selection_queries` for the implied-weight diagnostic.
+    mixture-weights experiment; `secondary_steps` (if set) for the noisy and the re-weighted
+    models, which a 2-core session could not train as long as the main ones; evaluation
+    `n_prompts`, and `selection_prompts` x `selection_queries` for the implied-weight
+    diagnostic.
     """
 
     name: str
@@ -33,6 +35,7 @@ class LinearStudy:
     n_points: int
     model: str
     steps: int
+    secondary_steps: int | None = None
     batch_size: int = 64
     learning_rate: float = 1e-3
     warmup_steps: int = 500
@@ -62,7 +65,10 @@ class LinearStudy:
     def mixture_spec(self, dense_weight: float = 0.5) -> str:
         return f"{dense_weight:g}*dense + {1 - dense_weight:g}*sparse(k={self.k})"
 
-    def config(self, prior: str, *, noise_std: float, seed: int) -> TrainConfig:
+    def config(
+        self, prior: str, *, noise_std: float, seed: int, secondary: bool = False
+    ) -> TrainConfig:
+        steps = self.secondary_steps if secondary and self.secondary_steps else self.steps
         return TrainConfig(
             prior=prior,
             dim=self.dim,
@@ -71,7 +77,7 @@ class LinearStudy:
             curriculum=self.curriculum,
             model=self.model,
             batch_size=self.batch_size,
-            steps=self.steps,
+            steps=steps,
             learning_rate=self.learning_rate,
             warmup_steps=self.warmup_steps,
             # Each prompt's error over its class's output variance: the sparse class (variance
@@ -84,7 +90,8 @@ class LinearStudy:
         )
 
     def specialists_and_mixture(self, noise_std: float, seeds: tuple[int, ...]) -> dict:
-        """Run name -> config of the dense, sparse and 50/50 mixture models."""
+        """Run name -> config of the dense, sparse and 50/50 mixture models (the noisy ones
+        train for `secondary_steps`)."""
         runs = {}
         for seed in seeds:
             for label, prior in (
@@ -93,20 +100,19 @@ class LinearStudy:
                 ("mixture", self.mixture_spec()),
             ):
                 runs[run_name(label, noise_std, seed)] = self.config(
-                    prior, noise_std=noise_std, seed=seed
+                    prior, noise_std=noise_std, seed=seed, secondary=noise_std != NOISE_FREE
                 )
         return runs
 
     def weighted_mixtures(self) -> dict:
-        """Run name -> config of the mixture models with other weights (noise-free, first seed;
-        the 0.5 one is the main experiment's)."""
+        """Run name -> config of the mixture models of every weight, 0.5 included (noise-free,
+        first seed, `secondary_steps`: all three on the same budget)."""
         seed = self.seeds[0]
         return {
             run_name(f"mixture-w{w:g}", NOISE_FREE, seed): self.config(
-                self.mixture_spec(w), noise_std=NOISE_FREE, seed=seed
+                self.mixture_spec(w), noise_std=NOISE_FREE, seed=seed, secondary=True
             )
             for w in self.dense_weights
-            if w != 0.5
         }
 
     def all_runs(self) -> dict:
@@ -143,6 +149,10 @@ PRESETS = {
         n_points=17,
         model="small",
         steps=12_000,
+        secondary_steps=6_000,
+        # 128 prompts x 17 positions x 16 queries = 35k predictor calls per predictor probed.
+        selection_prompts=128,
+        selection_queries=16,
         curriculum=Curriculum(
             dims_start=3, dims_end=8, points_start=7, points_end=17, interval=300
         ),
