@@ -12,7 +12,7 @@ from icl_theory._validation import check_positive_int, invalid
 from icl_theory.evaluation.results import EvalResults
 from icl_theory.predictors import AbstractPredictor, bayes_predictor, class_posteriors, predict
 from icl_theory.predictors.bayes import MixtureBayes
-from icl_theory.priors import AbstractPrior, Mixture
+from icl_theory.priors import AbstractPrior, Mixture, drawn_class_variance
 from icl_theory.priors.inputs import AbstractInputDistribution
 from icl_theory.prompts import Prompts, sample_prompts
 from icl_theory.records import provenance
@@ -118,20 +118,12 @@ def evaluate(
 
 
 def class_output_variance(prior: AbstractPrior, prompts: Prompts) -> np.ndarray:
-    """`E[f(x_i)^2 | class]` at every point, for the class that drew each prompt (float64).
-
-    For a mixture this is the drawn component's variance, not the mixture's: normalising dense
-    prompts by the mixture's variance would score the zero predictor 1.6 on them and 0.4 on
-    sparse ones (d = 8, k = 2), and per-class curves would not share an axis.
-    """
-    components = prior.components if isinstance(prior, Mixture) else (prior,)
+    """`drawn_class_variance` of the prompts, computed in float64 (NumPy)."""
     with jax.enable_x64(True):
-        xs = jnp.asarray(prompts.xs, jnp.float64)
-        per_class = np.stack(
-            [np.asarray(jax.vmap(jax.vmap(c.output_variance))(xs)) for c in components]
-        ).astype(np.float64)
-    classes = np.asarray(prompts.class_index)
-    return per_class[classes, np.arange(classes.shape[0])]
+        variance = drawn_class_variance(
+            prior, jnp.asarray(prompts.xs, jnp.float64), jnp.asarray(prompts.class_index)
+        )
+        return np.asarray(variance, np.float64)
 
 
 def class_name(prior: AbstractPrior) -> str:

@@ -11,7 +11,7 @@ from icl_theory.priors.inputs import (
     SubspaceGaussian,
 )
 from icl_theory.priors.linear import AbstractLinearPrior, DenseLinear, LinearTask
-from icl_theory.priors.mixture import Mixture, MixtureTask
+from icl_theory.priors.mixture import Mixture, MixtureTask, drawn_class_variance
 from icl_theory.priors.pool import FinitePool
 from icl_theory.priors.probabilistic import prior_model
 from icl_theory.priors.registry import PRIORS, build_prior, register_prior
@@ -43,6 +43,7 @@ __all__ = [
     "SubspaceGaussian",
     "Task",
     "build_prior",
+    "drawn_class_variance",
     "prior_model",
     "register_prior",
 ]

@@ -6,10 +6,12 @@ is the mixture's Bayes predictor.
 """
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpyro
 import numpyro.distributions as dist
+from jaxtyping import Array, Float, Int
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_probabilities, invalid
@@ -98,3 +100,28 @@ class Mixture(AbstractPrior):
             values.append(f)
             stds.append(std)
         return jnp.stack(values)[component], jnp.stack(stds)[component]
+
+
+def drawn_class_variance(
+    prior: AbstractPrior,
+    xs: Float[Array, "batch n_points dim"],
+    class_index: Int[Array, " batch"],
+    active_dims: Count | None = None,
+) -> Float[Array, "batch n_points"]:
+    """`E[f(x_i)^2 | class]` at every point, for the class that drew each prompt (the prior
+    itself when it is not a mixture). Traceable: training divides its loss by it
+    (`normalise_loss`) and evaluation its errors.
+
+    For a mixture this is the drawn component's variance, not the mixture's: dividing dense
+    prompts by the mixture's variance would score the zero predictor 1.6 on them and 0.4 on
+    sparse ones (d = 8, k = 2), and per-class curves would not share an axis.
+    """
+    classes = prior.components if isinstance(prior, Mixture) else (prior,)
+
+    def per_prompt(points, index):
+        variances = [
+            jax.vmap(lambda x, c=c: c.output_variance(x, active_dims))(points) for c in classes
+        ]
+        return jnp.stack(variances)[index]
+
+    return jax.vmap(per_prompt)(xs, class_index)

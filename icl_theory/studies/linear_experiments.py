@@ -140,6 +140,11 @@ def replot_dense_sparse_mixture(preset: str = "small", *, root: Path | None = No
                     subset, ["mixture model", f"{own} model"], positions, excess_over="Bayes"
                 )
             )
+            text.append(
+                f"\n## {class_label} prompts: implied weight on the dense class and the "
+                "unexplained share (medians over the probed prompts)\n\n"
+            )
+            text.append(_weight_table(subset, positions))
         written.append(
             write_text(
                 experiment_dir("dense_sparse_mixture", preset, "tables", root) / f"{tag}.md",
@@ -400,6 +405,17 @@ def replot_mixture_weights(preset: str = "small", *, root: Path | None = None) -
             experiment_dir("mixture_weights", preset, "tables", root) / "weights.md", "".join(text)
         ),
     ]
+
+
+def _weight_table(results: EvalResults, positions: list[int]) -> str:
+    keys = [k for k in results.extras if k.startswith(WEIGHT_PREFIX)]
+    rows, values = [], []
+    for key in keys:
+        name = key.removeprefix(WEIGHT_PREFIX)
+        for kind, prefix in (("implied weight", WEIGHT_PREFIX), ("unexplained", "unexplained/")):
+            rows.append(f"{name}: {kind}")
+            values.append(nan_quantile(results.extras[prefix + name][:, positions], 0.5))
+    return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
 
 
 def _mixture(spec: str, dim: int, noise_std: float = 0.0) -> Mixture:

@@ -24,7 +24,7 @@ from jaxtyping import Array, Float, Int
 
 from icl_theory._validation import invalid
 from icl_theory.model.gpt2 import GPT2
-from icl_theory.priors import AbstractPrior, Mixture
+from icl_theory.priors import AbstractPrior, drawn_class_variance
 from icl_theory.prompts import Prompts, sample_prompts
 from icl_theory.training.config import TrainConfig
 
@@ -122,18 +122,12 @@ class Trainer:
         return jnp.sum(squared * mask) / jnp.sum(mask)
 
     def _class_variance(self, prompts: Prompts, step: Array) -> Float[Array, " batch"]:
+        """Each prompt's class output variance, averaged over its active points."""
         curriculum = self.config.curriculum
         active_dims = None if curriculum is None else curriculum.active_dims(step)
-        classes = self.prior.components if isinstance(self.prior, Mixture) else (self.prior,)
-
-        def per_prompt(xs, mask, class_index):
-            variances = jnp.stack(
-                [jax.vmap(lambda x, c=c: c.output_variance(x, active_dims))(xs) for c in classes]
-            )[class_index]
-            return jnp.sum(variances * mask) / jnp.maximum(jnp.sum(mask), 1)
-
+        per_point = drawn_class_variance(self.prior, prompts.xs, prompts.class_index, active_dims)
         mask = prompts.point_mask.astype(prompts.xs.dtype)
-        return jax.vmap(per_prompt)(prompts.xs, mask, prompts.class_index)
+        return jnp.sum(per_point * mask, axis=1) / jnp.maximum(jnp.sum(mask, axis=1), 1)
 
     def _chunk(self, state: TrainState, length: int) -> tuple[TrainState, Float[Array, " length"]]:
         def one_step(state: TrainState, _):
