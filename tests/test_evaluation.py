@@ -13,12 +13,20 @@ from icl_theory.evaluation import (
     bootstrap_curve,
     evaluate,
     evaluation_prompts,
+    implied_linear_function,
     implied_weight,
+    linear_fit,
+    off_support_share,
 )
 from icl_theory.evaluation.evaluate import class_output_variance
 from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.predictors import MixtureBayes, bayes_predictor, class_posteriors, predict
-from icl_theory.predictors.baselines import Lasso, LeastSquares, ZeroPredictor
+from icl_theory.predictors.baselines import (
+    Lasso,
+    LeastSquares,
+    NearestNeighbours,
+    ZeroPredictor,
+)
 from icl_theory.priors import Mixture
 
 
@@ -154,6 +162,74 @@ def test_implied_weight_of_the_mixture_bayes_predictor_is_its_class_posterior():
     assert identified[:, 1:].all()  # with context and noise the classes always disagree
     np.testing.assert_allclose(implied.weight[identified], posterior[:, 0][identified], atol=1e-8)
     np.testing.assert_allclose(implied.unexplained[identified], 0.0, atol=1e-12)
+
+
+def test_linear_fit_recovers_a_linear_function_and_measures_the_rest():
+    rng = np.random.default_rng(3)
+    queries = rng.normal(size=(12, 4))
+    w = rng.normal(size=(5, 2, 4))
+    fit = linear_fit(w @ queries.T, queries)
+    np.testing.assert_allclose(fit.weights, w, atol=1e-12)
+    np.testing.assert_allclose(fit.nonlinear, 0.0, atol=1e-20)
+    # A function orthogonal to every linear one (residual of a random vector): nothing explained.
+    noise = rng.normal(size=12)
+    orthogonal = noise - queries @ np.linalg.lstsq(queries, noise, rcond=None)[0]
+    assert linear_fit(orthogonal, queries).nonlinear == pytest.approx(1.0)
+    assert np.isnan(linear_fit(np.zeros(12), queries).nonlinear)
+
+
+def test_implied_linear_function_of_least_squares_is_its_solution():
+    # Least squares applies x . pinv(X_<i) y_<i to a query: the probe must return that vector.
+    prior = build_prior("dense", dim=4, noise_std=0.3)
+    prompts = evaluation_prompts(prior, 7, n_prompts=5)
+    implied = implied_linear_function(LeastSquares(), prompts, jr.key(2))
+    xs, ys = np.asarray(prompts.xs), np.asarray(prompts.ys)
+    for p in range(5):
+        for i in range(1, 7):
+            expected = np.linalg.pinv(xs[p, :i]) @ ys[p, :i]
+            np.testing.assert_allclose(implied.weights[p, i], expected, atol=1e-9)
+    np.testing.assert_allclose(implied.nonlinear[:, 1:], 0.0, atol=1e-12)
+
+
+def test_implied_linear_function_of_sparse_bayes_is_the_true_function_from_k_plus_1_points():
+    # Noise-free, k + 1 generic points identify a k-sparse w exactly (the brute-force posterior
+    # puts all its mass on the one consistent support).
+    prior = build_prior("sparse(k=2)", dim=5)
+    prompts = evaluation_prompts(prior, 6, n_prompts=4)
+    implied = implied_linear_function(bayes_predictor(prior), prompts, jr.key(3), n_queries=8)
+    truth = np.asarray(prompts.tasks.w)
+    for i in range(3, 6):
+        np.testing.assert_allclose(implied.weights[:, i], truth, atol=1e-7)
+    assert np.all(implied.nonlinear[:, 3:] < 1e-12)
+
+
+def test_off_support_share_separates_least_squares_from_sparse_bayes():
+    truth = np.array([[0.0, 2.0, 0.0, -1.0]])
+    exact = np.broadcast_to(truth[:, None], (1, 2, 4))
+    np.testing.assert_array_equal(off_support_share(exact, truth), 0.0)
+    np.testing.assert_allclose(off_support_share(np.ones((1, 1, 4)), truth), 0.5)
+    assert np.isnan(off_support_share(np.zeros((1, 1, 4)), truth)).all()
+    assert np.isnan(off_support_share(np.ones((1, 1, 4)), np.ones((1, 4)))).all()  # dense
+    # On 2-of-6 sparse prompts: noise-free sparse Bayes puts nothing off the support from
+    # k + 1 = 3 examples; least squares (min-norm, n < d) puts a clear share there.
+    prior = build_prior("sparse(k=2)", dim=6)
+    prompts = evaluation_prompts(prior, 5, n_prompts=16)
+    truth = np.asarray(prompts.tasks.w)
+    bayes = implied_linear_function(bayes_predictor(prior), prompts, jr.key(5))
+    least_squares = implied_linear_function(LeastSquares(), prompts, jr.key(5))
+    assert np.nanmax(off_support_share(bayes.weights, truth)[:, 3:]) < 1e-12
+    assert np.median(off_support_share(least_squares.weights, truth)[:, 3]) > 0.1
+
+
+def test_implied_linear_function_flags_a_nonlinear_predictor():
+    prior = build_prior("dense", dim=3)
+    prompts = evaluation_prompts(prior, 8, n_prompts=4)
+    implied = implied_linear_function(NearestNeighbours(k=1), prompts, jr.key(4), n_queries=24)
+    # 1-NN is piecewise constant in the query: far from any linear function once there are
+    # several neighbours to choose from.
+    assert np.median(implied.nonlinear[:, 4:]) > 0.2
+    with pytest.raises(ValueError, match="n_queries=2 cannot identify"):
+        implied_linear_function(LeastSquares(), prompts, jr.key(4), n_queries=2)
 
 
 def test_lasso_selection_minimises_the_validation_error():

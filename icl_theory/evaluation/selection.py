@@ -65,6 +65,66 @@ def implied_weight(
     return blend_weight(m, a, b)
 
 
+class ImpliedFunction(NamedTuple):
+    """Per prompt and position (float64 NumPy arrays): `weights` `(prompts, points, dim)`, the
+    least-squares linear function through the predictor's query predictions, and `nonlinear`
+    `(prompts, points)`, the share of the predictions' energy it leaves unexplained."""
+
+    weights: np.ndarray
+    nonlinear: np.ndarray
+
+
+def implied_linear_function(
+    predictor: AbstractPredictor,
+    prompts: Prompts,
+    key: Key,
+    *,
+    n_queries: int | None = None,
+    inputs: AbstractInputDistribution | None = None,
+) -> ImpliedFunction:
+    """The linear function the predictor applies to a new query after each context (Akyurek et
+    al. 2022, Panwar et al. 2023): `w = argmin sum_q (m(q) - q . w)^2` over `n_queries` queries
+    (default `2 dim`; at least `dim`, or `w` is not identified)."""
+    dim = prompts.dim
+    n_queries = 2 * dim if n_queries is None else n_queries
+    if n_queries < dim:
+        raise ValueError(
+            f"n_queries={n_queries} cannot identify a linear function of dim={dim} inputs; "
+            f"use at least {dim} (default 2 * dim)"
+        )
+    inputs = IsotropicGaussian() if inputs is None else inputs
+    with jax.enable_x64(True):
+        queries = np.asarray(inputs.sample(key, n_queries, dim), np.float64)
+    m = query_predictions(predictor, prompts.xs, prompts.ys, queries)
+    return linear_fit(m, queries)
+
+
+def linear_fit(m: np.ndarray, queries: np.ndarray) -> ImpliedFunction:
+    """Least-squares `w` of `m[..., q] ~ queries[q] . w` (min-norm if `queries` is rank
+    deficient), and `nonlinear = sum_q (m - queries w)^2 / sum_q m^2` (NaN where `m` is 0)."""
+    weights = np.einsum("dq,...q->...d", np.linalg.pinv(queries), m)
+    residual = np.sum((m - weights @ queries.T) ** 2, axis=-1)
+    energy = np.sum(m**2, axis=-1)
+    nonlinear = np.where(energy > 0, residual / np.where(energy > 0, energy, 1.0), np.nan)
+    return ImpliedFunction(weights=weights, nonlinear=nonlinear)
+
+
+def off_support_share(weights: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Share of each implied function's squared norm on coordinates where the true function is
+    zero: `sum_{j: truth_j = 0} w_j^2 / sum_j w_j^2`.
+
+    `weights` `(prompts, points, dim)`, `truth` `(prompts, dim)`. 0 for a predictor that found
+    the support (noise-free sparse Bayes from k + 1 examples), about `(d - k) / d` of the energy
+    for one that spreads it evenly. NaN where the truth has no zero coordinate (nothing to find)
+    or `w` is 0.
+    """
+    off = (truth == 0)[:, None, :]
+    energy = np.sum(weights**2, axis=-1)
+    share = np.sum(np.where(off, weights**2, 0.0), axis=-1) / np.where(energy > 0, energy, 1.0)
+    defined = off.any(axis=-1) & (energy > 0)
+    return np.where(defined, share, np.nan)
+
+
 def blend_weight(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> ImpliedWeight:
     """Least-squares `beta` of `m ~ beta a + (1 - beta) b` over the last axis (queries)."""
     direction = a - b
@@ -120,4 +180,13 @@ def query_predictions(
     return np.concatenate(parts)
 
 
-__all__ = ["ImpliedWeight", "blend_weight", "implied_weight", "query_predictions"]
+__all__ = [
+    "ImpliedFunction",
+    "ImpliedWeight",
+    "blend_weight",
+    "implied_linear_function",
+    "implied_weight",
+    "linear_fit",
+    "off_support_share",
+    "query_predictions",
+]

@@ -12,12 +12,22 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from icl_theory.evaluation import EvalResults, evaluate, evaluation_prompts, implied_weight
+from icl_theory.evaluation import (
+    EvalResults,
+    blend_weight,
+    evaluate,
+    evaluation_prompts,
+    linear_fit,
+    off_support_share,
+    query_predictions,
+)
 from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.plotting import WEIGHT_PREFIX, nan_quantile, save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
 from icl_theory.predictors.baselines import Averaging, LeastSquares
 from icl_theory.priors import Mixture, build_prior
+from icl_theory.priors.inputs import IsotropicGaussian
+from icl_theory.priors.mixture import MixtureTask
 from icl_theory.prompts import Prompts
 from icl_theory.studies.linear import NOISE_FREE, LinearStudy, run_name, study
 from icl_theory.studies.reporting import (
@@ -34,6 +44,11 @@ from icl_theory.training.run import load_model
 # Bayes over more sparse supports than this is skipped in the intermediate-sparsity sweep
 # (d = 20, 10 nonzeros has 184,756 supports).
 MAX_SUPPORTS = 20_000
+
+# Extras of the selection diagnostics, per predictor name (WEIGHT_PREFIX: the implied weight).
+UNEXPLAINED_PREFIX = "unexplained/"
+OFF_SUPPORT_PREFIX = "off_support/"
+NONLINEAR_PREFIX = "nonlinear/"
 
 
 def dense_sparse_mixture(
@@ -71,11 +86,17 @@ def dense_sparse_mixture(
             config=_config(s, noise, prior_spec=s.mixture_spec())
             | {"lasso_validation_error": {str(a): e for a, e in lasso_scores.items()}},
         )
-        weights = {
-            f"mixture model (seed {seed})": model
-            for seed, model in zip(seeds, models["mixture model"], strict=True)
-        } | {"Bayes": bayes_predictor(prior)}
-        results = _with_implied_weights(results, s, prior, weights, baselines)
+        each_seed = _per_seed(models, seeds)
+        mixture_seeds = {n: m for n, m in each_seed.items() if n.startswith("mixture model")}
+        bayes = {"Bayes": bayes_predictor(prior)}
+        results = _with_selection_diagnostics(
+            results,
+            s,
+            prior,
+            classes=baselines,
+            weighted=mixture_seeds | bayes,
+            probed=each_seed | {"least squares": baselines["least squares"]} | bayes,
+        )
         tag = f"noise{noise:g}"
         written.append(
             results.save(
@@ -145,6 +166,12 @@ def replot_dense_sparse_mixture(preset: str = "small", *, root: Path | None = No
                 "unexplained share (medians over the probed prompts)\n\n"
             )
             text.append(_weight_table(subset, positions))
+            text.append(
+                f"\n## {class_label} prompts: the implied linear function's share off the true "
+                "support, and the share no linear function explains (medians over the probed "
+                "prompts)\n\n"
+            )
+            text.append(_linear_function_table(subset, positions))
         written.append(
             write_text(
                 experiment_dir("dense_sparse_mixture", preset, "tables", root) / f"{tag}.md",
@@ -191,15 +218,24 @@ def intermediate_sparsity(
             config=_config(s, NOISE_FREE, prior_spec=f"sparse(k={nonzeros})")
             | {"nonzeros": nonzeros},
         )
-        weights = {
-            f"mixture model (seed {seed})": model
-            for seed, model in zip(s.seeds, models["mixture model"], strict=True)
-        } | {"Bayes pretraining mixture": bayes_predictor(pretraining)}
-        classes = {
-            "Bayes dense": predictors["Bayes dense"],
-            "Bayes sparse": predictors[f"Bayes sparse(k={s.k})"],
-        }
-        results = _with_implied_weights(results, s, prior, weights, classes)
+        each_seed = _per_seed(models, s.seeds)
+        mixture_seeds = {n: m for n, m in each_seed.items() if n.startswith("mixture model")}
+        pretraining_bayes = {"Bayes pretraining mixture": predictors["Bayes pretraining mixture"]}
+        own_bayes = {"Bayes": bayes_predictor(prior)} if exact else {}
+        results = _with_selection_diagnostics(
+            results,
+            s,
+            prior,
+            classes={
+                "Bayes dense": predictors["Bayes dense"],
+                "Bayes sparse": predictors[f"Bayes sparse(k={s.k})"],
+            },
+            weighted=mixture_seeds | pretraining_bayes,
+            probed=each_seed
+            | {"Bayes dense": predictors["Bayes dense"]}
+            | pretraining_bayes
+            | own_bayes,
+        )
         written.append(
             results.save(
                 experiment_dir("intermediate_sparsity", preset, "results", root)
@@ -219,7 +255,8 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     loaded = [EvalResults.load(folder / f"nonzeros{c}.npz") for c in counts]
     names = [n for n in loaded[0].names if n != "Bayes"] + ["Bayes"]
     positions = [p for p in (s.dim // 2, s.dim) if p < s.n_points]
-    figure, axes = plt.subplots(1, len(positions) + 1, figsize=(5.5 * (len(positions) + 1), 4.5))
+    panels = len(positions) + 2
+    figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5))
     text = [
         f"# Intermediate sparsity, preset `{preset}` (noise-free)\n\n",
         _provenance_line(loaded[0]),
@@ -248,7 +285,7 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
             f"\n## Normalised error at {position} in-context examples (mean over prompts)\n\n"
         )
         text.append(value_table(names, [f"nnz {c}" for c in counts], table))
-    weight_ax = axes[-1]
+    weight_ax, support_ax = axes[-2], axes[-1]
     weight_keys = [k for k in loaded[0].extras if k.startswith(WEIGHT_PREFIX)]
     position = positions[0]
     medians = np.array(
@@ -261,6 +298,23 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     weight_ax.set_ylim(-0.1, 1.1)
     weight_ax.grid(alpha=0.3)
     weight_ax.legend(fontsize="x-small")
+    support_keys = [k for k in loaded[0].extras if k.startswith(OFF_SUPPORT_PREFIX)]
+    off_support = np.array(
+        [
+            [
+                nan_quantile(r.extras[k][:, position], 0.5) if k in r.extras else np.nan
+                for r in loaded
+            ]
+            for k in support_keys
+        ]
+    )
+    for key, row in zip(support_keys, off_support, strict=True):
+        support_ax.plot(counts, row, marker="o", label=key.removeprefix(OFF_SUPPORT_PREFIX))
+    support_ax.set_xlabel("nonzero coefficients of the prompts' functions")
+    support_ax.set_ylabel(f"implied w's share off the support at {position} examples (median)")
+    support_ax.set_ylim(-0.05, 1.05)
+    support_ax.grid(alpha=0.3)
+    support_ax.legend(fontsize="x-small")
     figure.tight_layout()
     written = [
         save_figure(
@@ -280,7 +334,9 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     unexplained = np.array(
         [
             [
-                nan_quantile(r.extras[k.replace(WEIGHT_PREFIX, "unexplained/")][:, position], 0.5)
+                nan_quantile(
+                    r.extras[k.replace(WEIGHT_PREFIX, UNEXPLAINED_PREFIX)][:, position], 0.5
+                )
                 for r in loaded
             ]
             for k in weight_keys
@@ -295,6 +351,17 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
             [k.removeprefix(WEIGHT_PREFIX) for k in weight_keys],
             [f"nnz {c}" for c in counts],
             unexplained,
+        )
+    )
+    text.append(
+        f"\n## Share of the implied linear function off the prompts' true support, at {position} "
+        "examples (median; undefined at d nonzeros)\n\n"
+    )
+    text.append(
+        value_table(
+            [k.removeprefix(OFF_SUPPORT_PREFIX) for k in support_keys],
+            [f"nnz {c}" for c in counts],
+            off_support,
         )
     )
     written.append(
@@ -412,9 +479,22 @@ def _weight_table(results: EvalResults, positions: list[int]) -> str:
     rows, values = [], []
     for key in keys:
         name = key.removeprefix(WEIGHT_PREFIX)
-        for kind, prefix in (("implied weight", WEIGHT_PREFIX), ("unexplained", "unexplained/")):
+        kinds = (("implied weight", WEIGHT_PREFIX), ("unexplained", UNEXPLAINED_PREFIX))
+        for kind, prefix in kinds:
             rows.append(f"{name}: {kind}")
             values.append(nan_quantile(results.extras[prefix + name][:, positions], 0.5))
+    return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
+
+
+def _linear_function_table(results: EvalResults, positions: list[int]) -> str:
+    rows, values = [], []
+    for key in (k for k in results.extras if k.startswith(OFF_SUPPORT_PREFIX)):
+        name = key.removeprefix(OFF_SUPPORT_PREFIX)
+        for kind, prefix in (("off support", OFF_SUPPORT_PREFIX), ("nonlinear", NONLINEAR_PREFIX)):
+            median = nan_quantile(results.extras[prefix + name][:, positions], 0.5)
+            if not np.isnan(median).all():  # off support: undefined on dense prompts
+                rows.append(f"{name}: {kind}")
+                values.append(median)
     return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
 
 
@@ -446,28 +526,50 @@ def _provenance_line(results: EvalResults) -> str:
     )
 
 
-def _with_implied_weights(
-    results: EvalResults, s: LinearStudy, prior, predictors: dict, classes: dict
+def _with_selection_diagnostics(
+    results: EvalResults,
+    s: LinearStudy,
+    prior,
+    classes: dict,
+    weighted: dict,
+    probed: dict,
 ) -> EvalResults:
-    """Add `implied_weight/NAME` and `unexplained/NAME` extras on the first
-    `selection_prompts` evaluation prompts (NaN on the others)."""
+    """Model-selection extras on the first `selection_prompts` evaluation prompts (NaN on the
+    others), all from one set of `selection_queries` queries (`docs/evaluation.md`):
+    `implied_weight/NAME` and `unexplained/NAME` (blend of the dense and sparse Bayes
+    predictors) for the `weighted` predictors; `off_support/NAME` and `nonlinear/NAME` (the
+    implied linear function's share off the prompt's true support, and what no linear function
+    explains) for the `probed` ones."""
     prompts = evaluation_prompts(
         prior, s.n_points, n_prompts=s.n_prompts, seed=results.config["seed"]
     )
     probe: Prompts = jax.tree.map(lambda a: a[: s.selection_prompts], prompts)
-    class_a, class_b = classes["Bayes dense"], classes["Bayes sparse"]
-    extras = dict(results.extras)
-    for name, predictor in predictors.items():
-        implied = implied_weight(
-            predictor, class_a, class_b, probe, jax.random.key(1), n_queries=s.selection_queries
+    with jax.enable_x64(True):
+        queries = np.asarray(
+            IsotropicGaussian().sample(jax.random.key(1), s.selection_queries, s.dim), np.float64
         )
-        for kind, values in (
-            ("implied_weight/", implied.weight),
-            ("unexplained/", implied.unexplained),
-        ):
-            full = np.full((results.n_prompts, s.n_points), np.nan, np.float32)
-            full[: s.selection_prompts] = values
-            extras[kind + name] = full
+
+    def at_queries(predictor) -> np.ndarray:
+        return query_predictions(predictor, probe.xs, probe.ys, queries)
+
+    class_a, class_b = at_queries(classes["Bayes dense"]), at_queries(classes["Bayes sparse"])
+    truth = _true_weights(probe)
+    values = {}
+    for name, predictor in (weighted | probed).items():
+        m = at_queries(predictor)
+        if name in weighted:
+            blend = blend_weight(m, class_a, class_b)
+            values[WEIGHT_PREFIX + name] = blend.weight
+            values[UNEXPLAINED_PREFIX + name] = blend.unexplained
+        if name in probed:
+            fit = linear_fit(m, queries)
+            values[OFF_SUPPORT_PREFIX + name] = off_support_share(fit.weights, truth)
+            values[NONLINEAR_PREFIX + name] = fit.nonlinear
+    extras = dict(results.extras)
+    for key, value in values.items():
+        full = np.full((results.n_prompts, s.n_points), np.nan, np.float32)
+        full[: s.selection_prompts] = value
+        extras[key] = full
     return EvalResults(
         errors=results.errors,
         class_index=results.class_index,
@@ -477,6 +579,24 @@ def _with_implied_weights(
         extras=extras,
         provenance=results.provenance,
     )
+
+
+def _true_weights(prompts: Prompts) -> np.ndarray:
+    """Each prompt's true `w` `(prompts, dim)`, from a linear class or a mixture of them."""
+    tasks = prompts.tasks
+    if isinstance(tasks, MixtureTask):
+        stacked = np.stack([np.asarray(t.w) for t in tasks.tasks])
+        return stacked[np.asarray(tasks.component), np.arange(prompts.batch_size)]
+    return np.asarray(tasks.w)
+
+
+def _per_seed(models: dict, seeds) -> dict:
+    """`{"dense model": [m0, m1]}` -> `{"dense model (seed 0)": m0, ...}`."""
+    return {
+        f"{name} (seed {seed})": model
+        for name, seeded in models.items()
+        for seed, model in zip(seeds, seeded, strict=True)
+    }
 
 
 EXPERIMENTS = {
