@@ -3,8 +3,9 @@ models to train, on what, for how long, at each preset; shared by the experiment
 `dense_sparse_mixture`, `intermediate_sparsity` and `mixture_weights`, which reuse each other's
 runs (the 50/50 mixture model serves all three).
 
-Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU: about 12 minutes of
-training per model), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20 sparse, 41 points,
+Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU, one core per
+run: about 19 minutes for each of the 24,000-step main models, 10 for the 12,000-step noisy and
+re-weighted ones), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20 sparse, 41 points,
 12-layer width-256 GPT-2 with Garg's curriculum).
 """
 
@@ -148,8 +149,8 @@ PRESETS = {
         k=2,
         n_points=17,
         model="small",
-        steps=12_000,
-        secondary_steps=6_000,
+        steps=24_000,
+        secondary_steps=12_000,
         # 128 prompts x 17 positions x 16 queries = 35k predictor calls per predictor probed.
         selection_prompts=128,
         selection_queries=16,

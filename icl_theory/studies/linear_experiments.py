@@ -288,82 +288,59 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     weight_ax, support_ax = axes[-2], axes[-1]
     weight_keys = [k for k in loaded[0].extras if k.startswith(WEIGHT_PREFIX)]
     position = positions[0]
-    medians = np.array(
-        [[nan_quantile(r.extras[k][:, position], 0.5) for r in loaded] for k in weight_keys]
-    )
-    for key, row in zip(weight_keys, medians, strict=True):
-        weight_ax.plot(counts, row, marker="o", label=key.removeprefix(WEIGHT_PREFIX))
-    weight_ax.set_xlabel("nonzero coefficients of the prompts' functions")
-    weight_ax.set_ylabel(f"implied weight on dense at {position} examples (median)")
-    weight_ax.set_ylim(-0.1, 1.1)
-    weight_ax.grid(alpha=0.3)
-    weight_ax.legend(fontsize="x-small")
+    medians = _medians_by_count(loaded, weight_keys, position)
     support_keys = [k for k in loaded[0].extras if k.startswith(OFF_SUPPORT_PREFIX)]
-    off_support = np.array(
-        [
-            [
-                nan_quantile(r.extras[k][:, position], 0.5) if k in r.extras else np.nan
-                for r in loaded
-            ]
-            for k in support_keys
-        ]
-    )
-    for key, row in zip(support_keys, off_support, strict=True):
-        support_ax.plot(counts, row, marker="o", label=key.removeprefix(OFF_SUPPORT_PREFIX))
-    support_ax.set_xlabel("nonzero coefficients of the prompts' functions")
-    support_ax.set_ylabel(f"implied w's share off the support at {position} examples (median)")
-    support_ax.set_ylim(-0.05, 1.05)
-    support_ax.grid(alpha=0.3)
-    support_ax.legend(fontsize="x-small")
+    off_support = _medians_by_count(loaded, support_keys, position)
+    for ax, prefix, keys, values, ylabel, limits in (
+        (weight_ax, WEIGHT_PREFIX, weight_keys, medians, "implied weight on dense", (-0.1, 1.1)),
+        (
+            support_ax,
+            OFF_SUPPORT_PREFIX,
+            support_keys,
+            off_support,
+            "implied w's share off the support",
+            (-0.05, 1.05),
+        ),
+    ):
+        for key, row in zip(keys, values, strict=True):
+            ax.plot(counts, row, marker="o", label=key.removeprefix(prefix))
+        ax.set_xlabel("nonzero coefficients of the prompts' functions")
+        ax.set_ylabel(f"{ylabel} at {position} examples (median)")
+        ax.set_ylim(*limits)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
     figure.tight_layout()
     written = [
         save_figure(
             figure, experiment_dir("intermediate_sparsity", preset, "figures", root) / "sweep.png"
         )
     ]
-    text.append(
-        f"\n## Implied weight on the dense class at {position} examples (median over prompts)\n\n"
-    )
-    text.append(
-        value_table(
-            [k.removeprefix(WEIGHT_PREFIX) for k in weight_keys],
-            [f"nnz {c}" for c in counts],
+    columns = [f"nnz {c}" for c in counts]
+    unexplained_keys = [k.replace(WEIGHT_PREFIX, UNEXPLAINED_PREFIX) for k in weight_keys]
+    for title, prefix, keys, values in (
+        (
+            f"Implied weight on the dense class at {position} examples (median over prompts)",
+            WEIGHT_PREFIX,
+            weight_keys,
             medians,
-        )
-    )
-    unexplained = np.array(
-        [
-            [
-                nan_quantile(
-                    r.extras[k.replace(WEIGHT_PREFIX, UNEXPLAINED_PREFIX)][:, position], 0.5
-                )
-                for r in loaded
-            ]
-            for k in weight_keys
-        ]
-    )
-    text.append(
-        f"\n## Unexplained share of the departure from the sparse predictor, at {position} "
-        "examples (median)\n\n"
-    )
-    text.append(
-        value_table(
-            [k.removeprefix(WEIGHT_PREFIX) for k in weight_keys],
-            [f"nnz {c}" for c in counts],
-            unexplained,
-        )
-    )
-    text.append(
-        f"\n## Share of the implied linear function off the prompts' true support, at {position} "
-        "examples (median; undefined at d nonzeros)\n\n"
-    )
-    text.append(
-        value_table(
-            [k.removeprefix(OFF_SUPPORT_PREFIX) for k in support_keys],
-            [f"nnz {c}" for c in counts],
+        ),
+        (
+            f"Unexplained share of the departure from the sparse predictor, at {position} "
+            "examples (median)",
+            UNEXPLAINED_PREFIX,
+            unexplained_keys,
+            _medians_by_count(loaded, unexplained_keys, position),
+        ),
+        (
+            f"Share of the implied linear function off the prompts' true support, at {position} "
+            "examples (median; undefined at d nonzeros)",
+            OFF_SUPPORT_PREFIX,
+            support_keys,
             off_support,
-        )
-    )
+        ),
+    ):
+        text.append(f"\n## {title}\n\n")
+        text.append(value_table([k.removeprefix(prefix) for k in keys], columns, values))
     written.append(
         write_text(
             experiment_dir("intermediate_sparsity", preset, "tables", root) / "sweep.md",
@@ -484,6 +461,20 @@ def _weight_table(results: EvalResults, positions: list[int]) -> str:
             rows.append(f"{name}: {kind}")
             values.append(nan_quantile(results.extras[prefix + name][:, positions], 0.5))
     return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
+
+
+def _medians_by_count(loaded: list[EvalResults], keys: list[str], position: int) -> np.ndarray:
+    """Median of each extra at `position`, one row per key, one column per result (NaN where a
+    result lacks the key: own-class Bayes beyond `MAX_SUPPORTS`)."""
+    return np.array(
+        [
+            [
+                nan_quantile(r.extras[k][:, position], 0.5) if k in r.extras else np.nan
+                for r in loaded
+            ]
+            for k in keys
+        ]
+    )
 
 
 def _linear_function_table(results: EvalResults, positions: list[int]) -> str:
