@@ -13,6 +13,7 @@ from icl_theory.evaluation.selection import (
     linear_fit,
     off_support_share,
     query_predictions,
+    sample_queries,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "linear_fit",
     "off_support_share",
     "query_predictions",
+    "sample_queries",
 ]

@@ -56,13 +56,20 @@ def implied_weight(
     inputs: AbstractInputDistribution | None = None,
 ) -> ImpliedWeight:
     """The implied weight of class A (module docstring) at every prompt and position."""
-    inputs = IsotropicGaussian() if inputs is None else inputs
-    with jax.enable_x64(True):
-        queries = np.asarray(inputs.sample(key, n_queries, prompts.dim), np.float64)
+    queries = sample_queries(key, n_queries, prompts.dim, inputs)
     m, a, b = (
         query_predictions(p, prompts.xs, prompts.ys, queries) for p in (predictor, class_a, class_b)
     )
     return blend_weight(m, a, b)
+
+
+def sample_queries(
+    key: Key, n_queries: int, dim: int, inputs: AbstractInputDistribution | None = None
+) -> np.ndarray:
+    """`(n_queries, dim)` float64 query inputs (isotropic Gaussian unless `inputs` is given)."""
+    inputs = IsotropicGaussian() if inputs is None else inputs
+    with jax.enable_x64(True):
+        return np.asarray(inputs.sample(key, n_queries, dim), np.float64)
 
 
 class ImpliedFunction(NamedTuple):
@@ -92,9 +99,7 @@ def implied_linear_function(
             f"n_queries={n_queries} cannot identify a linear function of dim={dim} inputs; "
             f"use at least {dim} (default 2 * dim)"
         )
-    inputs = IsotropicGaussian() if inputs is None else inputs
-    with jax.enable_x64(True):
-        queries = np.asarray(inputs.sample(key, n_queries, dim), np.float64)
+    queries = sample_queries(key, n_queries, dim, inputs)
     m = query_predictions(predictor, prompts.xs, prompts.ys, queries)
     return linear_fit(m, queries)
 
@@ -189,4 +194,5 @@ __all__ = [
     "linear_fit",
     "off_support_share",
     "query_predictions",
+    "sample_queries",
 ]

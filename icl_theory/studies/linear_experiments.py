@@ -20,13 +20,13 @@ from icl_theory.evaluation import (
     linear_fit,
     off_support_share,
     query_predictions,
+    sample_queries,
 )
 from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.plotting import WEIGHT_PREFIX, nan_quantile, save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
 from icl_theory.predictors.baselines import Averaging, LeastSquares
 from icl_theory.priors import Mixture, build_prior
-from icl_theory.priors.inputs import IsotropicGaussian
 from icl_theory.priors.mixture import MixtureTask
 from icl_theory.prompts import Prompts
 from icl_theory.studies.linear import NOISE_FREE, LinearStudy, run_name, study
@@ -535,10 +535,7 @@ def _with_selection_diagnostics(
         prior, s.n_points, n_prompts=s.n_prompts, seed=results.config["seed"]
     )
     probe: Prompts = jax.tree.map(lambda a: a[: s.selection_prompts], prompts)
-    with jax.enable_x64(True):
-        queries = np.asarray(
-            IsotropicGaussian().sample(jax.random.key(1), s.selection_queries, s.dim), np.float64
-        )
+    queries = sample_queries(jax.random.key(1), s.selection_queries, s.dim)
 
     def at_queries(predictor) -> np.ndarray:
         return query_predictions(predictor, probe.xs, probe.ys, queries)
