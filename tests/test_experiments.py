@@ -37,12 +37,14 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
     assert sparse.any() and (~sparse).any()
     assert np.nanmax(off_support[sparse, s.k + 1 :]) < 1e-6
     assert np.isnan(off_support[~sparse]).all()
-    assert "least squares: off support" in (
-        tmp_path / "dense_sparse_mixture/tables/smoke/noise0.md"
-    ).read_text()
-    assert "off the prompts' true support" in (
-        tmp_path / "intermediate_sparsity/tables/smoke/sweep.md"
-    ).read_text()
+    assert (
+        "least squares: off support"
+        in (tmp_path / "dense_sparse_mixture/tables/smoke/noise0.md").read_text()
+    )
+    assert (
+        "off the prompts' true support"
+        in (tmp_path / "intermediate_sparsity/tables/smoke/sweep.md").read_text()
+    )
 
     runs = runs_dir("smoke", tmp_path)
     seeds = [str(runs / run_name("mixture", NOISE_FREE, seed)) for seed in s.seeds]
