@@ -34,7 +34,9 @@ def test_icl_curves_clip_a_misspecified_predictor_and_say_so():
     bottom, top = ax.get_ylim()
     assert bottom == pytest.approx(ERROR_FLOOR)
     assert top == pytest.approx(ERROR_CEILING)
-    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    legend = ax.get_legend()
+    assert legend is not None
+    labels = [text.get_text() for text in legend.get_texts()]
     assert labels == ["model", "wrong class (off scale)", "exact"]
     plt.close(figure)
 
@@ -44,5 +46,7 @@ def test_icl_curves_keep_the_automatic_top_when_everything_fits():
     figure, ax = plt.subplots()
     plot_icl_curves(ax, results_with(errors))
     assert ax.get_ylim()[1] < ERROR_CEILING
-    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["model"]
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [text.get_text() for text in legend.get_texts()] == ["model"]
     plt.close(figure)
