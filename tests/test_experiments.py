@@ -37,6 +37,9 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
     assert sparse.any() and (~sparse).any()
     assert np.nanmax(off_support[sparse, s.k + 1 :]) < 1e-6
     assert np.isnan(off_support[~sparse]).all()
+    # Lasso is probed too; from d examples on (noise-free) it puts little of `w` off the support.
+    [lasso] = [k for k in first.extras if k.startswith("off_support/Lasso")]
+    assert np.nanmedian(first.extras[lasso][: s.selection_prompts][sparse, s.dim :]) < 0.05
     assert (
         "least squares: off support"
         in (tmp_path / "dense_sparse_mixture/tables/smoke/noise0.md").read_text()

@@ -75,7 +75,7 @@ def expected_count(config: ModelConfig) -> int:
     return read_in + positions + blocks + 2 * e + e + 1
 
 
-@pytest.mark.parametrize("name", ["tiny", "small", "medium", "paper"])
+@pytest.mark.parametrize("name", ["tiny", "small", "small-deep", "medium", "paper"])
 def test_parameter_counts_match_the_closed_form(name):
     config = preset(name, dim=20, max_points=41)
     count = parameter_count(GPT2(config, jr.key(0)))

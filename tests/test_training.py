@@ -27,6 +27,7 @@ from icl_theory.training import (
 )
 from icl_theory.training import run as run_module
 from icl_theory.training.checkpoint import load_checkpoint
+from icl_theory.training.trainer import evaluation_set, normalised_error
 
 SMALL = TrainConfig(
     prior="0.5*dense + 0.5*sparse(k=2)",
@@ -185,6 +186,22 @@ def test_normalised_loss_divides_each_prompt_by_its_class_variance():
     assert loss == pytest.approx(expected, rel=1e-5)
     plain = float(Trainer(SMALL).loss(params, prompts, step))
     assert plain == pytest.approx(np.mean((preds - ys) ** 2), rel=1e-5)
+
+
+def test_monitoring_error_divides_each_prompt_by_its_class_variance():
+    """The monitoring curve uses `evaluate`'s normalisation: per point, `|x|^2` on dense prompts
+    and `(k / d) |x|^2` on sparse ones, not the mixture's `(1 + k / d) / 2 |x|^2`."""
+    trainer = Trainer(SMALL)
+    params = trainer.init_state().params
+    prompts = evaluation_set(trainer)
+    error = np.asarray(normalised_error(params, trainer.prior, prompts))
+    xs, fs = np.asarray(prompts.xs), np.asarray(prompts.fs)
+    preds = np.asarray(params.batched(prompts.xs, prompts.ys))
+    classes = np.asarray(prompts.class_index)
+    assert set(classes) == {0, 1}
+    scale = np.where(classes == 0, 1.0, 2 / SMALL.dim)[:, None]
+    expected = np.mean((preds - fs) ** 2 / (scale * np.sum(xs**2, axis=2)), axis=0)
+    np.testing.assert_allclose(error, expected, rtol=1e-5)
 
 
 def run_python(code: str, env_updates: dict[str, str], timeout: int = 300) -> str:

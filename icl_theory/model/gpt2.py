@@ -60,6 +60,10 @@ class ModelConfig:
 PRESETS: dict[str, dict[str, int]] = {
     "tiny": {"width": 32, "layers": 2, "heads": 2},
     "small": {"width": 64, "layers": 3, "heads": 2},
+    # Twice the depth of `small` at the same width: on dense d = 8 regression (17 points) the
+    # 3-layer model plateaued at a normalised training loss of 0.33 (0.229 at 8 examples) by
+    # step 6,000 and stayed there to 24,000; this one passed 0.30 by step 6,000 (0.11 at 8).
+    "small-deep": {"width": 64, "layers": 6, "heads": 2},
     "medium": {"width": 128, "layers": 6, "heads": 4},
     "paper": {"width": 256, "layers": 12, "heads": 8},
 }
@@ -68,7 +72,8 @@ PRESETS: dict[str, dict[str, int]] = {
 def preset(
     name: str, *, dim: int, max_points: int, positional: Positional = "learned"
 ) -> ModelConfig:
-    """A named architecture (`tiny`, `small`, `medium`, `paper`) for inputs of size `dim`."""
+    """A named architecture (`tiny`, `small`, `small-deep`, `medium`, `paper`) for inputs of
+    size `dim`."""
     if name not in PRESETS:
         raise invalid("model", "preset", name, f"is one of {sorted(PRESETS)}")
     return ModelConfig(dim=dim, max_points=max_points, positional=positional, **PRESETS[name])

@@ -21,7 +21,8 @@ class TrainConfig:
     `noise_std`, `output_scale` (`"raw"`, Garg's scales, or `"unit"`, every class at unit output
     variance), `curriculum` (Garg's schedule over active dimensions and points; `None` is off).
 
-    **Model:** `model` (preset: tiny, small, medium, paper), `positional` (learned or none).
+    **Model:** `model` (preset: tiny, small, small-deep, medium, paper), `positional` (learned
+    or none).
 
     **Optimiser:** AdamW with `learning_rate`, linear warm-up over `warmup_steps`, then `schedule`
     (cosine or linear decay to `final_learning_rate_fraction * learning_rate`, or constant),
@@ -46,7 +47,7 @@ class TrainConfig:
     curriculum: Curriculum | None = None
     """Garg's schedule over active dimensions and points; `None` is off."""
     model: str = "tiny"
-    """Model preset: tiny, small, medium or paper."""
+    """Model preset: tiny, small, small-deep, medium or paper."""
     positional: Positional = "learned"
     """Positional encoding: learned, or none."""
     batch_size: int = 64

@@ -155,8 +155,9 @@ def evaluation_set(trainer: Trainer) -> Prompts:
 def normalised_error(
     model: GPT2, prior: AbstractPrior, prompts: Prompts
 ) -> Float[Array, " n_points"]:
-    """Per-position squared error against the noise-free `f`, divided by the prior's output
-    variance at each query (the zero predictor scores 1), averaged over prompts."""
+    """Per-position squared error against the noise-free `f`, divided by the output variance of
+    the class that drew each prompt (the zero predictor scores 1 on every class), averaged over
+    prompts: the normalisation `evaluate` uses, so monitoring and evaluation curves agree."""
     preds = model.batched(prompts.xs, prompts.ys)
-    variance = jax.vmap(jax.vmap(prior.output_variance))(prompts.xs)
+    variance = drawn_class_variance(prior, prompts.xs, prompts.class_index)
     return jnp.mean((preds - prompts.fs) ** 2 / variance, axis=0)
