@@ -44,10 +44,18 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
         "least squares: off support"
         in (tmp_path / "dense_sparse_mixture/tables/smoke/noise0.md").read_text()
     )
-    assert (
-        "off the prompts' true support"
-        in (tmp_path / "intermediate_sparsity/tables/smoke/sweep.md").read_text()
-    )
+    sweep = (tmp_path / "intermediate_sparsity/tables/smoke/sweep.md").read_text()
+    assert "off the prompts' true support" in sweep
+    # Noise-free, more than k points of a function outside the k-sparse class contradict every
+    # support: that Bayes predictor has no posterior, and the tables say n/a (not the fallback's
+    # meaningless numbers) exactly there.
+    dense_table = (tmp_path / "dense_sparse_mixture/tables/smoke/noise0.md").read_text()
+    [first_row, *_] = [r for r in dense_table.splitlines() if r.startswith("| Bayes sparse |")]
+    cells = [c.strip() for c in first_row.split("|")[2:-1]]
+    assert [c == "n/a" for c in cells] == [p > s.k for p in s.key_lengths()]
+    [sweep_row, *_] = [r for r in sweep.splitlines() if r.startswith(f"| Bayes sparse(k={s.k})")]
+    cells = [c.strip() for c in sweep_row.split("|")[2:-1]]
+    assert [c == "n/a" for c in cells] == [nonzeros > s.k for nonzeros in range(1, s.dim + 1)]
 
     runs = runs_dir("smoke", tmp_path)
     seeds = [str(runs / run_name("mixture", NOISE_FREE, seed)) for seed in s.seeds]

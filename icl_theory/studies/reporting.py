@@ -1,6 +1,6 @@
 """Where an experiment writes, and its tables: Markdown drawn from saved results only."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,11 @@ def curve_table(
     positions: Sequence[int],
     *,
     excess_over: str | None = None,
+    undefined_from: Mapping[str, int] | None = None,
 ) -> str:
     """Markdown: one row per predictor, one column per context length, `mean [95% CI]`; with
-    `excess_over`, each predictor's paired excess over that one instead."""
+    `excess_over`, each predictor's paired excess over that one instead. `undefined_from` names
+    predictors that have no prediction from a context length on (n/a there)."""
     header = "| predictor | " + " | ".join(f"n = {p}" for p in positions) + " |"
     rule = "|---|" + "---|" * len(positions)
     rows = [header, rule]
@@ -37,18 +39,24 @@ def curve_table(
         if excess_over is not None and name == excess_over:
             continue
         curve = results.excess(name, excess_over) if excess_over else results.curve(name)
+        first_undefined = (undefined_from or {}).get(name, len(curve.mean))
         cells = [
-            f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]" for p in positions
+            "n/a"
+            if p >= first_undefined
+            else f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]"
+            for p in positions
         ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 
 def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values: np.ndarray) -> str:
-    """Markdown table of plain numbers (rows x columns)."""
+    """Markdown table of plain numbers (rows x columns); NaN reads n/a."""
     rows = ["| | " + " | ".join(column_labels) + " |", "|---|" + "---|" * len(column_labels)]
     for label, row in zip(row_labels, values, strict=True):
-        rows.append(f"| {label} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+        rows.append(
+            f"| {label} | " + " | ".join("n/a" if np.isnan(v) else f"{v:.3f}" for v in row) + " |"
+        )
     return "\n".join(rows) + "\n"
 
 
