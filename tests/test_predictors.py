@@ -175,6 +175,25 @@ def test_sparse_noise_free_recovery_is_exact_from_k_plus_one_points(dim, k):
     assert np.mean(np.abs(preds[:, k] - fs[:, k])) > 1e-3 * scale
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_noise_free_sparse_evidence_of_dense_prompts_vanishes_from_k_plus_one_points(k):
+    """The reason the experiments' tables print n/a for the k-sparse Bayes predictor on dense
+    prompts from k + 1 points: generic dense data contradicts every support exactly there."""
+    dim = 6
+    xs, ys, _, _ = sample64(DenseLinear(dim=dim), 16, 8, dim + 2)
+    predictor = SparseBayes(SparseLinear(dim=dim, k=k))
+    with jax.enable_x64(True):
+        log_density = np.stack(
+            [
+                np.asarray(predictor.posterior(jnp.asarray(x), jnp.asarray(y)).log_density)
+                for x, y in zip(xs, ys, strict=True)
+            ]
+        )
+    # Position i conditions on i points: any k points fit some k-sparse function.
+    assert np.all(np.isfinite(log_density[:, : k + 1]))
+    assert np.all(log_density[:, k + 1 :] == -np.inf)
+
+
 def test_one_component_mixture_equals_the_component():
     component = SparseLinear(dim=4, k=2, noise_std=0.2)
     xs, ys, _, _ = sample64(component, 11, 3, 7)

@@ -16,6 +16,7 @@ over them; its confidence intervals resample seeds as well as prompts.
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,15 +112,24 @@ class EvalResults:
             provenance=self.provenance,
         )
 
-    def table(self, positions: list[int], names: list[str] | None = None) -> list[list[str]]:
-        """Rows `name, mean (low-high)` at the given context lengths (for printing)."""
+    def table(
+        self,
+        positions: list[int],
+        names: list[str] | None = None,
+        undefined_from: Mapping[str, int] | None = None,
+    ) -> list[list[str]]:
+        """Rows `name, mean (low-high)` at the given context lengths (for printing);
+        `undefined_from` names predictors with no prediction from a context length on (n/a)."""
         rows = []
         for name in names or list(self.names):
             curve = self.curve(name)
+            first_undefined = (undefined_from or {}).get(name, self.n_points)
             rows.append(
                 [name]
                 + [
-                    f"{curve.mean[p]:.3f} ({curve.low[p]:.2f}-{curve.high[p]:.2f})"
+                    "n/a"
+                    if p >= first_undefined
+                    else f"{curve.mean[p]:.3f} ({curve.low[p]:.2f}-{curve.high[p]:.2f})"
                     for p in positions
                 ]
             )

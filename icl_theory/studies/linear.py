@@ -5,8 +5,8 @@ runs (the 50/50 mixture model serves all three).
 
 Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU, one core per
 run, two at a time: 28-34 minutes for each of the 18,000-step main models, 15-17 for the
-9,000-step noisy and re-weighted ones), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20 sparse, 41 points,
-12-layer width-256 GPT-2 with Garg's curriculum).
+9,000-step noisy and re-weighted ones), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20
+sparse, 41 points, 12-layer width-256 GPT-2 with Garg's curriculum).
 """
 
 from dataclasses import dataclass
