@@ -36,7 +36,8 @@ def plot_icl_curves(
     for name in names or results.names:
         curve = results.curve(name)
         label = f"{name} ({results.seeds(name)} seeds)" if results.seeds(name) > 1 else name
-        if log and np.nanmax(curve.mean) > ERROR_CEILING:
+        defined = curve.mean[~np.isnan(curve.mean)]  # NaN: no prediction (see `evaluate`)
+        if log and defined.size and defined.max() > ERROR_CEILING:
             label += " (off scale)"
         (line,) = ax.plot(curve.context_lengths, curve.mean, label=label, **_style(name))
         ax.fill_between(
@@ -45,8 +46,8 @@ def plot_icl_curves(
     if log:
         ax.set_yscale("log")
         # Noise-free Bayes errors reach 1e-30 (round-off); below 1e-4 nothing is visible anyway.
-        # A misspecified class's Bayes predictor (sparse Bayes on dense prompts) reaches 1e4;
-        # beyond ten times the zero predictor's error the scale would only squash the rest.
+        # Averaging, or least squares at n = d with noise, reach 1e2-1e3; beyond ten times the
+        # zero predictor's error the scale would only squash the rest.
         ax.set_ylim(bottom=ERROR_FLOOR, top=min(ax.get_ylim()[1], ERROR_CEILING))
     ax.set_xlabel("in-context examples")
     ax.set_ylabel("squared error / output variance")

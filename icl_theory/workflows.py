@@ -2,18 +2,18 @@
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from icl_theory.evaluation import EvalResults, class_name, evaluate
+from icl_theory.evaluation import EvalResults, evaluate
 from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.plotting import save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
 from icl_theory.predictors.baselines import Averaging, LeastSquares
-from icl_theory.priors import Mixture, SparseLinear, build_prior
+from icl_theory.priors import Mixture, build_prior
 from icl_theory.studies.linear import NOISE_FREE, run_name, study
 from icl_theory.studies.reporting import runs_dir
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
@@ -108,7 +108,6 @@ def run_quickstart(*, pretrained: bool, out: str | Path, steps: int) -> EvalResu
     prior = build_prior(config.prior, dim=config.dim)
     assert isinstance(prior, Mixture)
     dense, sparse = prior.components
-    assert isinstance(sparse, SparseLinear)
     lasso, _ = select_lasso(sparse, config.n_points)
     results = evaluate(
         {
@@ -123,23 +122,17 @@ def run_quickstart(*, pretrained: bool, out: str | Path, steps: int) -> EvalResu
         config={"prior_spec": config.prior, "noise_std": 0.0, "runs": [str(run)]},
     )
     results.save(out / "results.npz")
-    # Noise-free, k + 1 points of a dense function contradict every k-sparse one: the sparse
-    # Bayes predictor has no posterior there (its fallback numbers mean nothing).
-    undefined = {class_name(dense): {"Bayes sparse": sparse.k + 1}}
-    print_tables(results, console, positions=s.key_lengths(), undefined=undefined)
+    print_tables(results, console, positions=s.key_lengths())
     figure = save_figure(summary_figure(results), out / "quickstart.png")
     console.print(f"results in {out / 'results.npz'}, figure in {figure}")
     return results
 
 
 def print_tables(
-    results: EvalResults,
-    console: Console,
-    positions: Sequence[int] | None = None,
-    undefined: Mapping[str, Mapping[str, int]] | None = None,
+    results: EvalResults, console: Console, positions: Sequence[int] | None = None
 ) -> None:
-    """Per class: every predictor's mean normalised error (95% CI) at a few context lengths;
-    `undefined[class][name]`: the context length from which that predictor reads n/a."""
+    """Per class: every predictor's mean normalised error (95% CI) at a few context lengths
+    (n/a: a Bayes predictor with no posterior there, see `evaluate`)."""
     if positions is None:
         n = results.n_points
         positions = sorted({1, 2, n // 4, n // 2, n - 1} - {0})
@@ -151,8 +144,7 @@ def print_tables(
         table.add_column("predictor")
         for position in positions:
             table.add_column(f"n = {position}", justify="right")
-        undefined_here = (undefined or {}).get(class_label or "", {})
-        for row in subset.table(list(positions), undefined_from=undefined_here):
+        for row in subset.table(list(positions)):
             table.add_row(*row)
         console.print(table)
 

@@ -102,6 +102,31 @@ def test_errors_are_the_squared_error_over_the_class_variance():
     np.testing.assert_allclose(results.errors["lasso"][0], expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("k", [1, 2])
+def test_a_bayes_predictor_has_no_error_where_its_prior_excludes_the_prompt(k):
+    """Noise-free, k + 1 points of a dense function contradict every k-sparse one: the k-sparse
+    Bayes predictor has no posterior there, so its errors are NaN exactly from k + 1 examples on
+    (and its mean and table cells n/a); with noise every prompt has a posterior."""
+    n_points = 7
+    sparse = build_prior(f"sparse(k={k})", dim=5)
+    dense = build_prior("dense", dim=5)
+    results = evaluate({"Bayes sparse": bayes_predictor(sparse)}, dense, n_points, n_prompts=32)
+    errors = results.errors["Bayes sparse"][0]
+    assert np.all(np.isnan(errors[:, k + 1 :]))
+    assert np.all(np.isfinite(errors[:, : k + 1]))
+    assert np.all(np.isfinite(results.errors["Bayes"]))  # its own prior's Bayes: always defined
+    row = results.table(list(range(n_points)), ["Bayes sparse"])[0][1:]
+    assert [cell == "n/a" for cell in row] == [p > k for p in range(n_points)]
+    noisy = build_prior(f"sparse(k={k})", dim=5, noise_std=0.1)
+    noisy_results = evaluate(
+        {"Bayes sparse": bayes_predictor(noisy)},
+        build_prior("dense", dim=5, noise_std=0.1),
+        n_points,
+        n_prompts=32,
+    )
+    assert np.all(np.isfinite(noisy_results.errors["Bayes sparse"]))
+
+
 def test_several_models_become_one_predictor_with_seeds():
     prior = build_prior("dense", dim=3)
     results = evaluate(

@@ -10,7 +10,14 @@ import numpy as np
 
 from icl_theory._validation import check_positive_int, invalid
 from icl_theory.evaluation.results import EvalResults
-from icl_theory.predictors import AbstractPredictor, bayes_predictor, class_posteriors, predict
+from icl_theory.predictors import (
+    AbstractBayesPredictor,
+    AbstractPredictor,
+    bayes_predictor,
+    class_posteriors,
+    predict,
+    prefix_posteriors,
+)
 from icl_theory.predictors.bayes import MixtureBayes
 from icl_theory.priors import AbstractPrior, Mixture, drawn_class_variance
 from icl_theory.priors.inputs import AbstractInputDistribution
@@ -75,8 +82,11 @@ def evaluate(
     squared error against the noise-free `f(x_i)` divided by the output variance at `x_i` of the
     prompt's own class (`class_output_variance`; the zero predictor scores 1 on every class, as
     in Garg et al.'s normalisation). Against the noisy `y_i` the
-    expected error is this plus `noise_std^2 / variance`. For a mixture prior the Bayes class
-    posterior `p(class | y_<i)` per prompt and position is saved as `extras["class_posterior"]`.
+    expected error is this plus `noise_std^2 / variance`. An error is NaN where a Bayes
+    predictor has no prediction: its prior gives that prompt's prefix probability zero
+    (noise-free data outside its class; its mean, and the tables, then read n/a). For a mixture
+    prior the Bayes class posterior `p(class | y_<i)` per prompt and position is saved as
+    `extras["class_posterior"]`.
     """
     check_positive_int("evaluate", "chunk", chunk)
     named = {name: _as_tuple(value) for name, value in predictors.items()}
@@ -139,6 +149,34 @@ def _errors(
     variance: np.ndarray,
     chunk: int,
 ) -> np.ndarray:
+    preds, undefined = _predictions(predictor, prompts, chunk)
+    if not np.all(np.isfinite(preds) | undefined):
+        raise FloatingPointError(
+            f"{type(predictor).__name__} returned non-finite predictions on the evaluation set"
+        )
+    errors = np.where(undefined, np.nan, (preds - fs) ** 2 / variance)
+    # float32 keeps saved results small; relative rounding 6e-8 is far below any CI width.
+    return errors.astype(np.float32)
+
+
+def _predictions(
+    predictor: AbstractPredictor, prompts: Prompts, chunk: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 predictions, and where the predictor has none: a Bayes predictor whose prior gives
+    a prefix probability zero (noise-free data outside its class, e.g. the k-sparse one on k + 1
+    points of a dense function) has no posterior to predict with; what its posterior falls back
+    to there is not a prediction."""
+    if isinstance(predictor, AbstractBayesPredictor):
+
+        def mean_and_undefined(xs, ys):
+            posterior = prefix_posteriors(predictor, xs, ys)
+            return np.stack(
+                [np.asarray(posterior.mean), np.isneginf(np.asarray(posterior.log_density))],
+                axis=-1,
+            )
+
+        both = _chunked(mean_and_undefined, prompts, chunk)
+        return both[..., 0], both[..., 1] > 0
     dtype = np.float64 if predictor.needs_float64 else np.float32
     preds = _chunked(
         lambda xs, ys: np.asarray(
@@ -147,12 +185,7 @@ def _errors(
         prompts,
         chunk,
     )
-    if not np.all(np.isfinite(preds)):
-        raise FloatingPointError(
-            f"{type(predictor).__name__} returned non-finite predictions on the evaluation set"
-        )
-    # float32 keeps saved results small; relative rounding 6e-8 is far below any CI width.
-    return ((preds - fs) ** 2 / variance).astype(np.float32)
+    return preds, np.zeros(preds.shape, bool)
 
 
 def _chunked(function, prompts: Prompts, chunk: int) -> np.ndarray:

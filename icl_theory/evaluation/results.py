@@ -5,6 +5,8 @@ JAX or the models that produced them. One `.npz` file holds everything, written 
 
     errors/<name>       (seeds, prompts, points)  squared error against the noise-free f(x_i),
                                                   divided by the prior's output variance at x_i
+                                                  (NaN: a Bayes predictor has no prediction there,
+                                                  its prior giving the prefix probability zero)
     extras/<name>       any further array (e.g. the Bayes class posterior per prompt and position)
     class_index         (prompts,)                the mixture class of each prompt
     metadata            JSON: config, class names, provenance (versions, git commit, machine)
@@ -16,7 +18,6 @@ over them; its confidence intervals resample seeds as well as prompts.
 import io
 import json
 import zipfile
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,23 +113,17 @@ class EvalResults:
             provenance=self.provenance,
         )
 
-    def table(
-        self,
-        positions: list[int],
-        names: list[str] | None = None,
-        undefined_from: Mapping[str, int] | None = None,
-    ) -> list[list[str]]:
-        """Rows `name, mean (low-high)` at the given context lengths (for printing);
-        `undefined_from` names predictors with no prediction from a context length on (n/a)."""
+    def table(self, positions: list[int], names: list[str] | None = None) -> list[list[str]]:
+        """Rows `name, mean (low-high)` at the given context lengths (for printing); n/a where
+        the predictor has no prediction on some prompt (NaN errors)."""
         rows = []
         for name in names or list(self.names):
             curve = self.curve(name)
-            first_undefined = (undefined_from or {}).get(name, self.n_points)
             rows.append(
                 [name]
                 + [
                     "n/a"
-                    if p >= first_undefined
+                    if np.isnan(curve.mean[p])
                     else f"{curve.mean[p]:.3f} ({curve.low[p]:.2f}-{curve.high[p]:.2f})"
                     for p in positions
                 ]

@@ -9,6 +9,7 @@ from icl_theory.predictors.bayes import (
     SparseBayes,
     bayes_predictor,
     class_posteriors,
+    prefix_posteriors,
 )
 from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
 from icl_theory.predictors.nuts import NutsPredictor
@@ -31,5 +32,6 @@ __all__ = [
     "class_posteriors",
     "combine",
     "predict",
+    "prefix_posteriors",
     "reference_predictor",
 ]

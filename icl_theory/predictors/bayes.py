@@ -127,6 +127,25 @@ def _class_posteriors(predictor: MixtureBayes, xs: Array, ys: Array) -> Array:
     return jax.vmap(lambda x, y: predictor.class_posterior(x, y).weights)(xs, ys)
 
 
+def prefix_posteriors(
+    predictor: AbstractBayesPredictor,
+    xs: Float[ArrayLike, "batch n_points dim"],
+    ys: Float[ArrayLike, "batch n_points"],
+) -> PrefixPosterior:
+    """`predictor.posterior` over a batch of prompts (float64, jit-compiled): the predictions and
+    the evidence of every prefix, whose `log_density` is `-inf` where the predictor's prior gives
+    the prefix probability zero (noise-free data outside its support: no posterior there)."""
+    with jax.enable_x64(True):
+        return _prefix_posteriors(
+            predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64)
+        )
+
+
+@eqx.filter_jit
+def _prefix_posteriors(predictor: AbstractBayesPredictor, xs: Array, ys: Array) -> PrefixPosterior:
+    return jax.vmap(predictor.posterior)(xs, ys)
+
+
 @functools.singledispatch
 def bayes_predictor(prior: AbstractPrior) -> AbstractBayesPredictor:
     """The exact Bayes predictor of `prior`. New priors register theirs with
@@ -150,4 +169,5 @@ __all__ = [
     "SparseBayes",
     "bayes_predictor",
     "class_posteriors",
+    "prefix_posteriors",
 ]

@@ -31,6 +31,7 @@ from icl_theory.priors.mixture import MixtureTask
 from icl_theory.prompts import Prompts
 from icl_theory.studies.linear import NOISE_FREE, LinearStudy, run_name, study
 from icl_theory.studies.reporting import (
+    UNDEFINED_NOTE,
     curve_table,
     experiment_dir,
     runs_dir,
@@ -44,13 +45,6 @@ from icl_theory.training.run import load_model
 # Bayes over more sparse supports than this is skipped in the intermediate-sparsity sweep
 # (d = 20, 10 nonzeros has 184,756 supports).
 MAX_SUPPORTS = 20_000
-# The k-sparse Bayes predictor on noise-free prompts outside its class: once the points contradict
-# every support, `combine` falls back to the prior's average of stalled per-support fits, a number
-# with no meaning (heavy-tailed, in the hundreds); the tables say n/a instead.
-UNDEFINED_NOTE = (
-    "n/a: the sparse (k = {k}) Bayes predictor has no prediction there: without noise its prior "
-    "gives these prompts probability zero once they have more than {k} points or nonzeros."
-)
 
 # Extras of the selection diagnostics, per predictor name (WEIGHT_PREFIX: the implied weight).
 UNEXPLAINED_PREFIX = "unexplained/"
@@ -146,7 +140,7 @@ def replot_dense_sparse_mixture(preset: str = "small", *, root: Path | None = No
             subset = results.for_class(class_label)
             positions = s.key_lengths()
             text.append(f"\n## {class_label} prompts: normalised error (95% CI)\n\n")
-            text.append(_error_table(subset, list(results.names), positions, s, own, noise))
+            text.append(curve_table(subset, list(results.names), positions))
             text.append(f"\n## {class_label} prompts: excess over the {own} specialist model\n\n")
             text.append(
                 curve_table(
@@ -277,7 +271,7 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
         table = np.full((len(names), len(counts)), np.nan)
         for j, results in enumerate(loaded):
             for i, name in enumerate(names):
-                if name in results.names and not _zero_probability(name, s.k, counts[j]):
+                if name in results.names:
                     table[i, j] = results.mean(name)[position]
         for i, name in enumerate(names):
             ax.plot(
@@ -297,7 +291,8 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
             f"\n## Normalised error at {position} in-context examples (mean over prompts)\n\n"
         )
         text.append(value_table(names, [f"nnz {c}" for c in counts], table))
-    text.append(f"\n{UNDEFINED_NOTE.format(k=s.k)}\n")
+        if np.isnan(table).any():
+            text.append(f"\n{UNDEFINED_NOTE}\n")
     weight_ax, support_ax = axes[-2], axes[-1]
     weight_keys = [k for k in loaded[0].extras if k.startswith(WEIGHT_PREFIX)]
     position = positions[0]
@@ -452,7 +447,7 @@ def replot_mixture_weights(preset: str = "small", *, root: Path | None = None) -
         )
         text.append(value_table(labels, [f"n = {p}" for p in positions], np.concatenate(rows)))
         text.append(f"\n## {class_label} prompts: normalised error (95% CI)\n\n")
-        text.append(_error_table(subset, list(results.names), positions, s, own, NOISE_FREE))
+        text.append(curve_table(subset, list(results.names), positions))
     figure.tight_layout()
     return [
         save_figure(
@@ -474,28 +469,6 @@ def _weight_table(results: EvalResults, positions: list[int]) -> str:
             rows.append(f"{name}: {kind}")
             values.append(nan_quantile(results.extras[prefix + name][:, positions], 0.5))
     return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
-
-
-def _error_table(
-    results: EvalResults,
-    names: list[str],
-    positions: list[int],
-    s: LinearStudy,
-    own: str,
-    noise: float,
-) -> str:
-    """`curve_table` of the errors on `own`-class prompts; noise-free, k + 1 dense points
-    contradict every k-sparse function, so the sparse Bayes predictor reads n/a from there."""
-    if noise != NOISE_FREE or own != "dense":
-        return curve_table(results, names, positions)
-    table = curve_table(results, names, positions, undefined_from={"Bayes sparse": s.k + 1})
-    return table + f"\n{UNDEFINED_NOTE.format(k=s.k)}\n"
-
-
-def _zero_probability(name: str, k: int, nonzeros: int) -> bool:
-    """Whether `name` is the noise-free k-sparse Bayes predictor on prompts it cannot explain
-    (more than k nonzeros; every table position of experiment 2 has more than k examples)."""
-    return name == f"Bayes sparse(k={k})" and nonzeros > k
 
 
 def _medians_by_count(loaded: list[EvalResults], keys: list[str], position: int) -> np.ndarray:

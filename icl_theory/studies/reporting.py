@@ -1,6 +1,6 @@
 """Where an experiment writes, and its tables: Markdown drawn from saved results only."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +9,14 @@ from icl_theory.evaluation.results import EvalResults
 from icl_theory.records import write_atomic
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+
+
+# Only a Bayes predictor has NaN errors: see `evaluate`.
+UNDEFINED_NOTE = (
+    "n/a: no prediction there: the Bayes predictor's prior gives these prompts probability zero "
+    "(noise-free data outside its class, e.g. more than k points of a function that is not "
+    "k-sparse), so it has no posterior to predict with."
+)
 
 
 def experiment_dir(experiment: str, preset: str, kind: str, root: Path | None = None) -> Path:
@@ -27,11 +35,10 @@ def curve_table(
     positions: Sequence[int],
     *,
     excess_over: str | None = None,
-    undefined_from: Mapping[str, int] | None = None,
 ) -> str:
     """Markdown: one row per predictor, one column per context length, `mean [95% CI]`; with
-    `excess_over`, each predictor's paired excess over that one instead. `undefined_from` names
-    predictors that have no prediction from a context length on (n/a there)."""
+    `excess_over`, each predictor's paired excess over that one instead. n/a (and a note under
+    the table) where a predictor has no prediction on some prompt (NaN errors)."""
     header = "| predictor | " + " | ".join(f"n = {p}" for p in positions) + " |"
     rule = "|---|" + "---|" * len(positions)
     rows = [header, rule]
@@ -39,15 +46,15 @@ def curve_table(
         if excess_over is not None and name == excess_over:
             continue
         curve = results.excess(name, excess_over) if excess_over else results.curve(name)
-        first_undefined = (undefined_from or {}).get(name, len(curve.mean))
         cells = [
             "n/a"
-            if p >= first_undefined
+            if np.isnan(curve.mean[p])
             else f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]"
             for p in positions
         ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(rows) + "\n"
+    table = "\n".join(rows) + "\n"
+    return table + (f"\n{UNDEFINED_NOTE}\n" if "| n/a" in table else "")
 
 
 def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values: np.ndarray) -> str:
