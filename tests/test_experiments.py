@@ -1,17 +1,23 @@
 """Every experiment's `smoke` preset end to end (train, evaluate, save, tables, figures), the
 figures redrawn from saved results alone, and the evaluate / plot commands on the smoke runs."""
 
+import math
+
 import numpy as np
 
 from icl_theory.cli import main
 from icl_theory.evaluation import EvalResults
+from icl_theory.studies import linear_experiments
 from icl_theory.studies.linear import NOISE_FREE, run_name, study
 from icl_theory.studies.linear_experiments import EXPERIMENTS
 from icl_theory.studies.reporting import runs_dir
 
 
-def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
+def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, monkeypatch):
     s = study("smoke")
+    # d = 4: C(4, 2) = 6 supports exceed this, so the sweep skips the own-class Bayes predictor at
+    # 2 nonzeros (as the paper preset does at d = 20 beyond 20,000 supports).
+    monkeypatch.setattr(linear_experiments, "MAX_SUPPORTS", 4)
     for name, (run, replot) in EXPERIMENTS.items():
         written = run("smoke", root=tmp_path, progress=False)
         assert all(path.exists() and path.stat().st_size > 0 for path in written), name
@@ -20,8 +26,9 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
         for result in results:
             for predictor, errors in result.errors.items():
                 assert errors.shape[1:] == (s.n_prompts, s.n_points)
-                # NaN only where a Bayes predictor's prior excludes the prompt (see below).
-                assert predictor.startswith("Bayes") or np.all(np.isfinite(errors))
+                # NaN only where a Bayes predictor's prior excludes the prompt: here only the
+                # sparse class's, on prompts outside it (positions checked below).
+                assert predictor.startswith("Bayes sparse") or np.all(np.isfinite(errors))
         redrawn = replot("smoke", root=tmp_path)
         assert {p.suffix for p in redrawn} == {".png", ".md"}
     first = EvalResults.load(tmp_path / "dense_sparse_mixture/results/smoke/noise0.npz")
@@ -54,6 +61,10 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
     [first_row, *_] = [r for r in dense_table.splitlines() if r.startswith("| Bayes sparse |")]
     cells = [c.strip() for c in first_row.split("|")[2:-1]]
     assert [c == "n/a" for c in cells] == [p > s.k for p in s.key_lengths()]
+    own_bayes = next(r for r in sweep.splitlines() if r.startswith("| Bayes |"))
+    cells = [c.strip() for c in own_bayes.split("|")[2:-1]]
+    assert [c == "n/a" for c in cells] == [math.comb(s.dim, c) > 4 for c in range(1, s.dim + 1)]
+    assert "more than 4 sparse supports to enumerate: not evaluated" in sweep
     # The sweep's error tables are at d/2 = k and at d examples: k points fit some k-sparse
     # function whatever the prompt, so n/a only in the second, beyond k nonzeros.
     sweep_rows = [r for r in sweep.splitlines() if r.startswith(f"| Bayes sparse(k={s.k})")]

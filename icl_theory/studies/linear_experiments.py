@@ -269,9 +269,11 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
     ]
     for ax, position in zip(axes, positions, strict=False):
         table = np.full((len(names), len(counts)), np.nan)
+        # Not evaluated: the own-class Bayes predictor beyond MAX_SUPPORTS supports.
+        evaluated = np.array([[name in r.names for r in loaded] for name in names])
         for j, results in enumerate(loaded):
             for i, name in enumerate(names):
-                if name in results.names:
+                if evaluated[i, j]:
                     table[i, j] = results.mean(name)[position]
         for i, name in enumerate(names):
             ax.plot(
@@ -291,8 +293,13 @@ def replot_intermediate_sparsity(preset: str = "small", *, root: Path | None = N
             f"\n## Normalised error at {position} in-context examples (mean over prompts)\n\n"
         )
         text.append(value_table(names, [f"nnz {c}" for c in counts], table))
-        if np.isnan(table).any():
+        if np.isnan(table[evaluated]).any():
             text.append(f"\n{UNDEFINED_NOTE}\n")
+        if not evaluated.all():
+            text.append(
+                f"\nn/a where a Bayes predictor has more than {MAX_SUPPORTS:,} sparse supports to "
+                "enumerate: not evaluated.\n"
+            )
     weight_ax, support_ax = axes[-2], axes[-1]
     weight_keys = [k for k in loaded[0].extras if k.startswith(WEIGHT_PREFIX)]
     position = positions[0]

@@ -42,10 +42,12 @@ def curve_table(
     header = "| predictor | " + " | ".join(f"n = {p}" for p in positions) + " |"
     rule = "|---|" + "---|" * len(positions)
     rows = [header, rule]
+    undefined = False
     for name in names:
         if excess_over is not None and name == excess_over:
             continue
         curve = results.excess(name, excess_over) if excess_over else results.curve(name)
+        undefined |= bool(np.isnan(curve.mean[list(positions)]).any())
         cells = [
             "n/a"
             if np.isnan(curve.mean[p])
@@ -54,7 +56,7 @@ def curve_table(
         ]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     table = "\n".join(rows) + "\n"
-    return table + (f"\n{UNDEFINED_NOTE}\n" if "| n/a" in table else "")
+    return table + (f"\n{UNDEFINED_NOTE}\n" if undefined else "")
 
 
 def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values: np.ndarray) -> str:
