@@ -120,6 +120,7 @@ def evaluate(
     runs: Annotated[tuple[str, ...], tyro.conf.Positional],
     prior: str | None = None,
     noise_std: float | None = None,
+    output_scale: OutputScale | None = None,
     n_points: int | None = None,
     n_prompts: int = 1280,
     seed: int = 0,
@@ -134,6 +135,8 @@ def evaluate(
             the seeds in its confidence intervals.
         prior: Prior spec of the evaluation prompts (default: the first run's training prior).
         noise_std: Observation noise of the evaluation prompts (default: the first run's).
+        output_scale: raw or unit class scales of the evaluation prompts (default: the first
+            run's).
         n_points: Points per prompt (default: the first run's; at most what it was trained on).
         n_prompts: Evaluation prompts.
         seed: Seed of the evaluation prompts.
@@ -146,6 +149,7 @@ def evaluate(
         runs,
         prior=prior,
         noise_std=noise_std,
+        output_scale=output_scale,
         n_points=n_points,
         n_prompts=n_prompts,
         seed=seed,

@@ -64,9 +64,8 @@ class Curriculum:
     def constant(cls, dim: int, n_points: int) -> "Curriculum":
         return cls(dims_start=dim, dims_end=dim, points_start=n_points, points_end=n_points)
 
-    def check_compatible(self, dim: int, n_points: int, min_dims: int = 1) -> None:
-        """Raise if the schedule does not fit a prior of `dim` or prompts of `n_points`;
-        `min_dims` is the fewest active coordinates the prior needs (k for k-sparse)."""
+    def check_compatible(self, dim: int, n_points: int) -> None:
+        """Raise if the schedule does not fit a prior of `dim` or prompts of `n_points`."""
         if self.dims_end > dim:
             raise invalid(
                 "Curriculum", "dims_end", self.dims_end, f"must be <= the prior's dim={dim}"
@@ -74,14 +73,6 @@ class Curriculum:
         if self.points_end > n_points:
             raise invalid(
                 "Curriculum", "points_end", self.points_end, f"must be <= n_points={n_points}"
-            )
-        if self.dims_start < min_dims:
-            raise invalid(
-                "Curriculum",
-                "dims_start",
-                self.dims_start,
-                f"must be >= {min_dims}, the active coordinates the prior needs "
-                "(e.g. k for k-sparse)",
             )
 
     def active_dims(self, step: Count) -> Count:

@@ -12,8 +12,14 @@ from typing import Any
 PACKAGES = ("icl-theory", "jax", "jaxlib", "equinox", "optax", "numpyro", "numpy")
 
 
+# What a result depends on. Outputs (results, tables, figures, checkpoints, metrics) are left
+# out: an experiment that writes its first results must not mark its second ones as dirty.
+CODE_PATHSPEC = ("*.py", "pyproject.toml")
+
+
 def provenance() -> dict[str, Any]:
-    """Package versions, git commit (with a dirty flag), Python and machine."""
+    """Package versions, git commit with a dirty flag (uncommitted changes to code: Python files
+    or `pyproject.toml`), Python and machine."""
     versions = {}
     for name in PACKAGES:
         try:
@@ -57,8 +63,13 @@ def _git_state() -> dict[str, Any]:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "status", "--porcelain", "--", *CODE_PATHSPEC],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
-    return {"commit": commit, "dirty": bool(status.strip())}
+    changed = [line[3:] for line in status.splitlines() if line.strip()]
+    return {"commit": commit, "dirty": bool(changed), "uncommitted": changed}

@@ -14,6 +14,7 @@ from icl_theory.plotting import save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
 from icl_theory.predictors.baselines import Averaging, LeastSquares
 from icl_theory.priors import Mixture, build_prior
+from icl_theory.priors.registry import OutputScale
 from icl_theory.studies.linear import NOISE_FREE, run_name, study
 from icl_theory.studies.reporting import runs_dir
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
@@ -28,6 +29,7 @@ def evaluate_runs(
     *,
     prior: str | None = None,
     noise_std: float | None = None,
+    output_scale: OutputScale | None = None,
     n_points: int | None = None,
     n_prompts: int = 1280,
     seed: int = 0,
@@ -52,9 +54,11 @@ def evaluate_runs(
                 "(its positional table has no rows beyond them); pass --n-points <= "
                 f"{config.n_points}"
             )
+    # The first run's training prior, every field, except those the caller overrides.
     spec = first.prior if prior is None else prior
     noise = first.noise_std if noise_std is None else noise_std
-    evaluation_prior = build_prior(spec, dim=first.dim, noise_std=noise)
+    scale = first.output_scale if output_scale is None else output_scale
+    evaluation_prior = build_prior(spec, dim=first.dim, noise_std=noise, output_scale=scale)
     predictors: dict = {}
     for run, config in configs.items():
         predictors.setdefault(_group_name(run, config, configs), []).append(load_model(run))
@@ -71,7 +75,12 @@ def evaluate_runs(
         n_points,
         n_prompts=n_prompts,
         seed=seed,
-        config={"prior_spec": spec, "noise_std": noise, "runs": list(runs)},
+        config={
+            "prior_spec": spec,
+            "noise_std": noise,
+            "output_scale": scale,
+            "runs": list(runs),
+        },
     )
     path = results.save(out)
     print_tables(results, console)
@@ -105,7 +114,7 @@ def run_quickstart(*, pretrained: bool, out: str | Path, steps: int) -> EvalResu
         start = time.perf_counter()
         train(config, run)
         console.print(f"trained in {time.perf_counter() - start:.0f} s")
-    prior = build_prior(config.prior, dim=config.dim)
+    prior = config.build_prior()
     assert isinstance(prior, Mixture)
     dense, sparse = prior.components
     lasso, _ = select_lasso(sparse, config.n_points)
@@ -119,7 +128,12 @@ def run_quickstart(*, pretrained: bool, out: str | Path, steps: int) -> EvalResu
         },
         prior,
         config.n_points,
-        config={"prior_spec": config.prior, "noise_std": 0.0, "runs": [str(run)]},
+        config={
+            "prior_spec": config.prior,
+            "noise_std": config.noise_std,
+            "output_scale": config.output_scale,
+            "runs": [str(run)],
+        },
     )
     results.save(out / "results.npz")
     print_tables(results, console, positions=s.key_lengths())

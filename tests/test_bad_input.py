@@ -16,6 +16,7 @@ from icl_theory.priors import (
     SparseLinear,
     SubspaceGaussian,
 )
+from icl_theory.training import TrainConfig
 
 CASES = {
     "k > d": (lambda: SparseLinear(dim=5, k=6), r"SparseLinear\.k=6 .*1 <= k <= dim=5"),
@@ -109,8 +110,18 @@ CASES = {
         r"Curriculum\.dims_start=6 .*<= dims_end=5",
     ),
     "curriculum vs sparse k": (
-        lambda: Curriculum.garg(20, 41).check_compatible(dim=20, n_points=41, min_dims=6),
-        r"Curriculum\.dims_start=5 .*>= 6",
+        lambda: TrainConfig(
+            prior="sparse(k=5)",
+            dim=8,
+            curriculum=Curriculum(dims_start=3, dims_end=8, points_start=11, points_end=11),
+        ),
+        r"TrainConfig\.curriculum\.dims_start=3 .*prior='sparse\(k=5\)'.* 5 or more",
+    ),
+    "curriculum vs a sparse class of a mixture": (
+        lambda: TrainConfig(
+            prior="dense + sparse(k=6)", dim=20, n_points=41, curriculum=Curriculum.garg()
+        ),
+        r"TrainConfig\.curriculum\.dims_start=5 .* 6 or more",
     ),
     "curriculum vs dim": (
         lambda: Curriculum.garg(20, 41).check_compatible(dim=10, n_points=41),

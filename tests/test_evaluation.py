@@ -1,10 +1,13 @@
 """The evaluation toolkit against ground truth: bootstrap coverage, normalisation, the implied
 class weight of the exact mixture predictor, saved results, Lasso selection."""
 
+import io
+
 import jax
 import jax.random as jr
 import numpy as np
 import pytest
+from rich.console import Console
 
 from icl_theory import build_prior
 from icl_theory.evaluation import (
@@ -27,7 +30,9 @@ from icl_theory.predictors.baselines import (
     NearestNeighbours,
     ZeroPredictor,
 )
-from icl_theory.priors import Mixture
+from icl_theory.priors import DenseLinear, Mixture, SparseLinear
+from icl_theory.training import TrainConfig, train
+from icl_theory.workflows import evaluate_runs
 
 
 def test_bootstrap_interval_covers_the_true_mean_at_its_level():
@@ -189,6 +194,20 @@ def test_implied_weight_of_the_mixture_bayes_predictor_is_its_class_posterior():
     np.testing.assert_allclose(implied.unexplained[identified], 0.0, atol=1e-12)
 
 
+def test_no_implied_weight_where_a_class_has_no_posterior():
+    """Noise-free dense prompts give the 2-sparse class no posterior from 3 points on: the zero
+    predictor, which regressed on the sparse class's fallback value used to read an implied dense
+    weight of 0.8-0.9 there, gets none; with fewer points both classes have posteriors and the
+    weight is identified."""
+    dense, sparse = DenseLinear(dim=6), SparseLinear(dim=6, k=2)
+    prompts = jax.tree.map(lambda a: a[:8], evaluation_prompts(dense, 6, n_prompts=8))
+    implied = implied_weight(
+        ZeroPredictor(), bayes_predictor(dense), bayes_predictor(sparse), prompts, jr.key(0)
+    )
+    assert np.all(np.isnan(implied.weight[:, 3:]))
+    assert np.all(np.isfinite(implied.weight[:, 1:3]))
+
+
 def test_linear_fit_recovers_a_linear_function_and_measures_the_rest():
     rng = np.random.default_rng(3)
     queries = rng.normal(size=(12, 4))
@@ -263,3 +282,38 @@ def test_lasso_selection_minimises_the_validation_error():
     assert lasso.alpha == min(scores, key=scores.__getitem__)
     # alpha = 5 shrinks everything to zero: error about 1, far above the best.
     assert scores[5.0] > 0.9 and scores[lasso.alpha] < 0.5
+
+
+def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
+    """`icl-theory evaluate` and the quickstart rebuild the run's prior with its noise and output
+    scale (they used to keep only the spec, the dim and the noise); a field the user passes
+    overrides the run's."""
+    config = TrainConfig(
+        prior="0.5*dense + 0.5*sparse(k=2)",
+        dim=4,
+        n_points=5,
+        noise_std=0.1,
+        output_scale="unit",
+        batch_size=4,
+        steps=10,
+        steps_per_call=5,
+        eval_every=5,
+        checkpoint_every=5,
+        eval_prompts=4,
+    )
+    train(config, tmp_path / "run", progress=False)
+    quiet = Console(file=io.StringIO())
+    own = evaluate_runs(
+        [str(tmp_path / "run")], n_prompts=8, baselines=(), out=tmp_path / "a.npz", console=quiet
+    )
+    assert own.config["prior"] == repr(config.build_prior())
+    raw = evaluate_runs(
+        [str(tmp_path / "run")],
+        output_scale="raw",
+        n_prompts=8,
+        baselines=(),
+        out=tmp_path / "b.npz",
+        console=quiet,
+    )
+    expected = build_prior(config.prior, dim=4, noise_std=0.1, output_scale="raw")
+    assert raw.config["prior"] == repr(expected) != own.config["prior"]

@@ -12,6 +12,7 @@ from icl_theory.evaluation.selection import (
     implied_weight,
     linear_fit,
     off_support_share,
+    posterior_defined,
     query_predictions,
     sample_queries,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "implied_weight",
     "linear_fit",
     "off_support_share",
+    "posterior_defined",
     "query_predictions",
     "sample_queries",
 ]

@@ -18,8 +18,10 @@ weighted average of the class posterior means), so for it the implied weight equ
 posterior and `unexplained = 0` (tested). For a transformer, `beta` near the Bayes posterior with
 small `unexplained` is "selects the class like Bayes"; `beta` between 0 and 1 with large
 `unexplained` (e.g. at intermediate sparsity) means it follows neither class. `beta` is undefined
-where `a = b` at every query (no context, or enough points that both classes interpolate): it is
-NaN there.
+where `a = b` at every query (no context, or enough points that both classes interpolate), and
+where either class's prior gives the context probability zero (noise-free data outside that
+class: its Bayes predictor has no posterior, and what it falls back to is not a prediction to
+regress on). It is NaN there.
 """
 
 from typing import NamedTuple
@@ -29,7 +31,12 @@ import numpy as np
 from jaxtyping import ArrayLike
 
 from icl_theory._types import Key
-from icl_theory.predictors import AbstractPredictor, predict
+from icl_theory.predictors import (
+    AbstractBayesPredictor,
+    AbstractPredictor,
+    predict,
+    prefix_posteriors,
+)
 from icl_theory.priors.inputs import AbstractInputDistribution, IsotropicGaussian
 from icl_theory.prompts import Prompts
 
@@ -60,7 +67,32 @@ def implied_weight(
     m, a, b = (
         query_predictions(p, prompts.xs, prompts.ys, queries) for p in (predictor, class_a, class_b)
     )
-    return blend_weight(m, a, b)
+    defined = posterior_defined(class_a, prompts.xs, prompts.ys) & posterior_defined(
+        class_b, prompts.xs, prompts.ys
+    )
+    return blend_weight(m, a, b, defined)
+
+
+def posterior_defined(
+    predictor: AbstractPredictor, xs: ArrayLike, ys: ArrayLike, *, chunk: int = 256
+) -> np.ndarray:
+    """`(prompts, points)`: where `predictor` has a prediction given `y_<i`. Everywhere for a
+    predictor without a prior; for a Bayes predictor, where its prior gives the prefix positive
+    probability (`log_density > -inf`): noise-free data outside its class have no posterior."""
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    if not isinstance(predictor, AbstractBayesPredictor):
+        return np.ones(ys.shape, bool)
+    parts = [
+        ~np.isneginf(
+            np.asarray(
+                prefix_posteriors(
+                    predictor, xs[start : start + chunk], ys[start : start + chunk]
+                ).log_density
+            )
+        )
+        for start in range(0, xs.shape[0], chunk)
+    ]
+    return np.concatenate(parts)
 
 
 def sample_queries(
@@ -130,13 +162,18 @@ def off_support_share(weights: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.where(defined, share, np.nan)
 
 
-def blend_weight(m: np.ndarray, a: np.ndarray, b: np.ndarray) -> ImpliedWeight:
-    """Least-squares `beta` of `m ~ beta a + (1 - beta) b` over the last axis (queries)."""
+def blend_weight(
+    m: np.ndarray, a: np.ndarray, b: np.ndarray, defined: np.ndarray | None = None
+) -> ImpliedWeight:
+    """Least-squares `beta` of `m ~ beta a + (1 - beta) b` over the last axis (queries); NaN
+    where `defined` (the leading axes, `posterior_defined` of both classes) is False."""
     direction = a - b
     offset = m - b
     scale = np.maximum(np.mean(m**2 + a**2 + b**2, axis=-1), 1e-30)
     denominator = np.sum(direction**2, axis=-1)
     identified = denominator > IDENTIFIABLE * scale * m.shape[-1]
+    if defined is not None:
+        identified = identified & defined
     weight = np.sum(offset * direction, axis=-1) / np.where(identified, denominator, 1.0)
     residual = np.sum((offset - weight[..., None] * direction) ** 2, axis=-1)
     departure = np.sum(offset**2, axis=-1)
@@ -193,6 +230,7 @@ __all__ = [
     "implied_weight",
     "linear_fit",
     "off_support_share",
+    "posterior_defined",
     "query_predictions",
     "sample_queries",
 ]

@@ -30,8 +30,8 @@ from jaxtyping import Array, Float
 
 from icl_theory.predictors.evidence import PrefixPosterior, combine
 from icl_theory.predictors.gaussian import (
-    RESIDUAL_TOLERANCE,
     exclusive_cumsum,
+    fit_tolerance,
     gaussian_linear_posterior,
 )
 
@@ -145,7 +145,8 @@ def _one_root(
 ) -> PrefixPosterior:
     """One root `omega*`: `beta*` solves the first `p + 1` points exactly; the density of those
     points is `p(omega*) N(beta*; 0, prior) / |det d y / d(beta, omega)|`; later points are
-    determined (each fit raises `order` by one, a misfit gives `-inf`)."""
+    determined (each fit raises `order` by one and multiplies the density by its noise -> 0
+    constant, a misfit gives `-inf`)."""
     n_features = prior_std.shape[0]
     head = n_features + 1
     phi = features_at(omega)
@@ -158,12 +159,35 @@ def _one_root(
     )
     head_log_density = -jnp.log(width) + log_beta_prior - log_abs_det
     mean = phi @ beta
-    prior_predictive = phi**2 @ prior_std**2
-    fits = jnp.abs(ys - mean) <= RESIDUAL_TOLERANCE * jnp.sqrt(prior_predictive)
+    # Exact fit to the precision of the data, as in `gaussian_linear_posterior`: the root and
+    # `beta` are exact for head data moved by round-off, and the gradient of a later prediction
+    # with respect to `(beta, omega)`, mapped through the head's Jacobian, says how far that
+    # moves the prediction.
+    gradients = jnp.concatenate([phi, (d_phi @ beta)[:, None]], axis=1)
+    sensitivity = jnp.linalg.norm(jnp.linalg.solve(jacobian.T, gradients.T), axis=0)
+    prediction_scale = jnp.linalg.norm(phi, axis=1) * jnp.linalg.norm(beta)
+    data_scale = jnp.linalg.norm(jnp.abs(ys[:head]) + prediction_scale[:head])
+    tolerance = fit_tolerance(ys.dtype, ys, prediction_scale, sensitivity, data_scale)
+    fits = jnp.abs(ys - mean) <= tolerance
     checked = jnp.arange(ys.shape[0]) >= head
     step_fit = jnp.where(checked, fits, True)
-    # Evidence of y_<i for i > p: the head's density, one order per later fitted point.
+    # Evidence of y_<i for i > p: the head's density, then per later fitted point one order and
+    # the factor (2 pi w)^(-1/2) of its density N(0; 0, noise^2 w) as noise -> 0, where
+    # w = 1 + g^T K g and K, the scaled covariance of (beta, omega), starts at (J^T J)^(-1) and
+    # absorbs each fitted point (the same limit as `gaussian_linear_posterior`).
+    inverse = jnp.linalg.inv(jacobian)
+
+    def absorb(k, point):
+        gradient, used = point
+        kg = k @ gradient
+        w = 1.0 + jnp.maximum(gradient @ kg, 0.0)
+        k = jnp.where(used, k - jnp.outer(kg, kg) / w, k)
+        return k, jnp.where(used, -0.5 * jnp.log(2 * jnp.pi * w), 0.0)
+
+    _, constants = jax.lax.scan(absorb, inverse @ inverse.T, (gradients, checked & fits))
     order = exclusive_cumsum((checked & fits).astype(jnp.int32))
     all_fit_before = exclusive_cumsum((~step_fit).astype(jnp.int32)) == 0
-    log_density = jnp.where(all_fit_before, head_log_density, -jnp.inf)
+    log_density = jnp.where(
+        all_fit_before, head_log_density + exclusive_cumsum(constants), -jnp.inf
+    )
     return PrefixPosterior(mean, order, log_density)

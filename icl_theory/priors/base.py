@@ -62,6 +62,11 @@ class AbstractPrior(eqx.Module):
         dividing squared errors by it puts every class on one axis (the zero predictor scores 1).
         """
 
+    def min_active_dims(self) -> int:
+        """The fewest active input coordinates (under a curriculum) on which this class can draw
+        its functions: 1 unless a class needs more (k for k-sparse)."""
+        return 1
+
     @abc.abstractmethod
     def with_unit_output_variance(self) -> "AbstractPrior":
         """The same class rescaled so that `E_x[output_variance(x)] = 1` for `x ~ N(0, I_dim)`.

@@ -73,6 +73,9 @@ class ConvexCombination(AbstractPrior):
         second = self.second.output_variance(x, active_dims)
         return self.alpha**2 * first + (1.0 - self.alpha) ** 2 * second
 
+    def min_active_dims(self) -> int:
+        return max(self.first.min_active_dims(), self.second.min_active_dims())
+
     def with_unit_output_variance(self) -> "AbstractPrior":
         """Each component at unit variance (the combination itself then has
         `alpha^2 + (1 - alpha)^2 <= 1`, as a model pretrained on unit-variance classes sees it)."""

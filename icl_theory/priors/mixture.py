@@ -83,6 +83,9 @@ class Mixture(AbstractPrior):
         variances = jnp.stack([c.output_variance(x, active_dims) for c in self.components])
         return jnp.asarray(self.weights, dtype=variances.dtype) @ variances
 
+    def min_active_dims(self) -> int:
+        return max(c.min_active_dims() for c in self.components)
+
     def with_unit_output_variance(self) -> "AbstractPrior":
         return type(self)(
             tuple(c.with_unit_output_variance() for c in self.components), self.weights

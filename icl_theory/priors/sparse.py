@@ -32,7 +32,8 @@ class SparseLinear(AbstractLinearPrior):
     - `noise_std`: observation noise `sigma` (0 allowed).
 
     Under a curriculum the support is drawn among the `active_dims` first coordinates, which
-    must then be at least `k` (checked by `Curriculum`).
+    must then be at least `k` (`min_active_dims`; `TrainConfig` refuses a curriculum that starts
+    below it).
     """
 
     dim: int = eqx.field(static=True)
@@ -63,6 +64,9 @@ class SparseLinear(AbstractLinearPrior):
         mask = dim_mask(self.dim, active_dims)
         n_active = jnp.sum(mask)
         return self.tau**2 * (self.k / n_active) * jnp.sum((x * mask) ** 2)
+
+    def min_active_dims(self) -> int:
+        return self.k
 
     def with_unit_output_variance(self) -> "AbstractPrior":
         return eqx.tree_at(lambda p: p.tau, self, 1.0 / math.sqrt(self.k))

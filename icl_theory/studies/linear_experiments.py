@@ -19,6 +19,7 @@ from icl_theory.evaluation import (
     evaluation_prompts,
     linear_fit,
     off_support_share,
+    posterior_defined,
     query_predictions,
     sample_queries,
 )
@@ -524,10 +525,16 @@ def _plotted(results: EvalResults) -> list[str]:
 
 def _provenance_line(results: EvalResults) -> str:
     git = results.provenance.get("git", {})
+    code = f"code at git {str(git.get('commit'))[:10]}"
+    if git.get("dirty") is not False:
+        code = (
+            f"**not reproducible from the repository**: {code} with uncommitted changes"
+            if git.get("dirty")
+            else "code of unknown git state"
+        )
     return (
         f"\nFrom `{results.config.get('prior_spec')}` evaluation prompts ({results.n_prompts}, "
-        f"seed {results.config.get('seed')}); code at git {str(git.get('commit'))[:10]}"
-        f"{' (dirty)' if git.get('dirty') else ''}; errors are squared error against f(x) over "
+        f"seed {results.config.get('seed')}); {code}; errors are squared error against f(x) over "
         "the class's output variance.\n"
     )
 
@@ -556,12 +563,16 @@ def _with_selection_diagnostics(
         return query_predictions(predictor, probe.xs, probe.ys, queries)
 
     class_a, class_b = at_queries(classes["Bayes dense"]), at_queries(classes["Bayes sparse"])
+    # No implied weight where either class's Bayes predictor has no posterior.
+    both_defined = posterior_defined(classes["Bayes dense"], probe.xs, probe.ys) & (
+        posterior_defined(classes["Bayes sparse"], probe.xs, probe.ys)
+    )
     truth = _true_weights(probe)
     values = {}
     for name, predictor in (weighted | probed).items():
         m = at_queries(predictor)
         if name in weighted:
-            blend = blend_weight(m, class_a, class_b)
+            blend = blend_weight(m, class_a, class_b, both_defined)
             values[WEIGHT_PREFIX + name] = blend.weight
             values[UNEXPLAINED_PREFIX + name] = blend.unexplained
         if name in probed:

@@ -120,9 +120,19 @@ class TrainConfig:
                     getattr(self, name),
                     f"must be a multiple of steps_per_call={self.steps_per_call}",
                 )
-        self.build_prior()  # names the bad field of a bad prior spec now, not mid-run
+        prior = self.build_prior()  # names the bad field of a bad prior spec now, not mid-run
         if self.curriculum is not None:
             self.curriculum.check_compatible(self.dim, self.n_points)
+            needed = prior.min_active_dims()
+            if self.curriculum.dims_start < needed:
+                raise invalid(
+                    "TrainConfig",
+                    "curriculum.dims_start",
+                    self.curriculum.dims_start,
+                    f"prior={self.prior!r} draws its functions on {needed} active coordinates, "
+                    f"so the curriculum must start at {needed} or more (raise "
+                    "curriculum.dims_start, or lower k in prior)",
+                )
 
     def build_prior(self) -> AbstractPrior:
         return build_prior(
