@@ -1,6 +1,7 @@
 """The `icl-theory` command line: one subcommand per job, typed options over the library's API."""
 
 import dataclasses
+import errno
 import sys
 import time
 from pathlib import Path
@@ -90,14 +91,20 @@ def train(
     config: Annotated[TrainConfig, tyro.conf.OmitArgPrefixes],
     out: str = "runs/run",
     resume: str | None = None,
+    allow_device_change: bool = False,
     progress: bool = True,
-) -> None:
+) -> int:
     """Train a transformer on prompts from a prior (or continue a run with --resume RUN).
+
+    Exit status: 0 when the run finished, 130 when Ctrl-C stopped it (a checkpoint was saved;
+    continue with --resume), 2 on bad input, files or disks.
 
     Args:
         config: The run's settings (ignored with --resume, which uses the run's own).
         out: New run folder (config.json, metrics.jsonl, checkpoint.eqx, provenance.json).
-        resume: Run folder to continue from its checkpoint.
+        resume: Run folder to continue: from its checkpoint, or from step 0 if it has none yet.
+        allow_device_change: With --resume, continue on another device count than the run
+            used (the result then differs from an uninterrupted run by float32 round-off).
         progress: Show a progress bar.
     """
     from icl_theory.training import run as training
@@ -109,11 +116,17 @@ def train(
                 "train --resume continues with the run's own config; drop the other options, or "
                 "start a new run with --out"
             )
-        result = training.resume(resume, progress=progress)
+        result = training.resume(resume, progress=progress, allow_device_change=allow_device_change)
     else:
         result = training.train(config, out, progress=progress)
-    state = "stopped (Ctrl-C); continue with --resume" if result.interrupted else "finished"
-    console.print(f"{state} at step {result.step}; run folder {result.out}")
+    if result.interrupted:
+        console.print(
+            f"stopped (Ctrl-C) at step {result.step}; continue with "
+            f"`icl-theory train --resume {result.out}`"
+        )
+        return INTERRUPTED
+    console.print(f"finished at step {result.step}; run folder {result.out}")
+    return 0
 
 
 def evaluate(
@@ -198,18 +211,55 @@ COMMANDS = {
 }
 
 
+# Exit statuses: bad input, files or disks; and Ctrl-C (128 + SIGINT, the shell's convention).
+BAD_INPUT = 2
+INTERRUPTED = 130
+
+
 def main(args: Annotated[list[str] | None, "argv without the program name"] = None) -> int:
     try:
-        tyro.extras.subcommand_cli_from_dict(
+        code = tyro.extras.subcommand_cli_from_dict(
             COMMANDS,
             prog="icl-theory",
             description="In-context learning of function classes vs the exact Bayes predictor.",
             args=args,
         )
-    except (ValueError, KeyError, FileExistsError, FileNotFoundError, RuntimeError) as error:
+    except KeyboardInterrupt:
+        print(
+            "icl-theory: interrupted; a training run continues with `icl-theory train --resume "
+            "RUN` (from its checkpoint, or from step 0 if it had none)",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    except OSError as error:
+        print(f"icl-theory: error: {describe_os_error(error)}", file=sys.stderr)
+        return BAD_INPUT
+    except (ValueError, KeyError, RuntimeError) as error:
         print(f"icl-theory: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        return BAD_INPUT
+    return code if isinstance(code, int) else 0
+
+
+_OS_ERROR_FIXES = {
+    errno.ENOSPC: "the disk is full: free space, then continue a training run with --resume",
+    errno.EDQUOT: "the disk quota is used up: free space, then continue with --resume",
+    errno.EROFS: "the file system is read-only: choose a folder on a writable disk",
+    errno.EACCES: "permission denied: choose a path you can write to, or change its permissions",
+    errno.EPERM: "permission denied: choose a path you can write to, or change its permissions",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "it is a folder where a file was expected: choose a file path",
+    errno.EEXIST: "it already exists: choose a new name",
+    errno.ENOENT: "it does not exist: check the path",
+}
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line naming the path, the problem and the fix."""
+    if error.filename is None and error.errno is None:  # raised by this package with a message
+        return str(error)
+    fix = _OS_ERROR_FIXES.get(error.errno or -1, "check the path and the disk")
+    path = error.filename if error.filename is not None else "a file"
+    return f"{path}: {error.strerror or error}; {fix}"
 
 
 if __name__ == "__main__":

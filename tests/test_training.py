@@ -18,6 +18,7 @@ import pytest
 
 from icl_theory.training import (
     CorruptCheckpointError,
+    RunFolderError,
     TrainConfig,
     Trainer,
     TrainingDivergedError,
@@ -100,9 +101,10 @@ def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path, monke
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda b: b[: len(b) // 2], "do not match"),
+        (lambda b: b[: len(b) // 2], "do not match the checksum"),
         (lambda b: b"not json\n" + b, "header line is not JSON"),
-        (lambda b: b + b"extra", "bytes after the last array"),
+        (lambda b: b + b"extra", "do not match the checksum"),
+        (lambda b: b[:-100] + bytes([b[-100] ^ 1]) + b[-99:], "do not match the checksum"),
     ],
 )
 def test_a_corrupt_checkpoint_is_refused_with_its_path(tmp_path, damage, message):
@@ -163,7 +165,7 @@ def test_bad_configs_name_the_field(tmp_path):
     with pytest.raises(ValueError, match=r"TrainConfig\.batch_size=6"):
         Trainer(TrainConfig(batch_size=6), devices=[jax.devices()[0]] * 4)
     train(SMALL, tmp_path / "run", progress=False, stop_at=10)
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(RunFolderError, match="--resume"):
         train(SMALL, tmp_path / "run", progress=False)
     assert TrainConfig.from_json(SMALL.to_json()) == SMALL
 

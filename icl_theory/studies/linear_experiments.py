@@ -142,6 +142,11 @@ def replot_dense_sparse_mixture(preset: str = "small", *, root: Path | None = No
             positions = s.key_lengths()
             text.append(f"\n## {class_label} prompts: normalised error (95% CI)\n\n")
             text.append(curve_table(subset, list(results.names), positions))
+            text.append(
+                f"\n## {class_label} prompts: mean normalised error of each training seed "
+                "(the seed-to-seed spread an effect must exceed)\n\n"
+            )
+            text.append(_seed_table(subset, s.seeds, positions))
             text.append(f"\n## {class_label} prompts: excess over the {own} specialist model\n\n")
             text.append(
                 curve_table(
@@ -502,6 +507,19 @@ def _linear_function_table(results: EvalResults, positions: list[int]) -> str:
             if not np.isnan(median).all():  # off support: undefined on dense prompts
                 rows.append(f"{name}: {kind}")
                 values.append(median)
+    return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
+
+
+def _seed_table(results: EvalResults, seeds, positions: list[int]) -> str:
+    rows, values = [], []
+    for name in results.names:
+        errors = results.errors[name]
+        if errors.shape[0] > 1:
+            for seed, per_seed in zip(seeds, errors, strict=True):
+                rows.append(f"{name} (seed {seed})")
+                values.append(np.nanmean(per_seed[:, positions], axis=0))
+    if not rows:
+        return "One training seed per model: no spread to show.\n"
     return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
 
 

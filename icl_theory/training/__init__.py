@@ -2,11 +2,19 @@
 
 from icl_theory.training.checkpoint import CorruptCheckpointError
 from icl_theory.training.config import TrainConfig
-from icl_theory.training.run import TrainingDivergedError, TrainResult, load_model, resume, train
+from icl_theory.training.run import (
+    RunFolderError,
+    TrainingDivergedError,
+    TrainResult,
+    load_model,
+    resume,
+    train,
+)
 from icl_theory.training.trainer import Trainer, TrainState, normalised_error
 
 __all__ = [
     "CorruptCheckpointError",
+    "RunFolderError",
     "TrainConfig",
     "TrainResult",
     "TrainState",

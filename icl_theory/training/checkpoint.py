@@ -1,8 +1,12 @@
-"""Checkpoints: one file, a JSON header line (format, step, config) then the serialised leaves of
-the training state (parameters, optimiser state, data key). Written atomically, so an interrupted
-write leaves the previous checkpoint in place; read back into a skeleton built from the header's
-config, so a checkpoint is loadable without the code that wrote it being in memory."""
+"""Checkpoints: one file, a JSON header line (format, step, config, device count, and a SHA-256
+of the rest of the header and the data) then the serialised leaves of the training state
+(parameters, optimiser state, data key). Written atomically, so an interrupted write leaves the
+previous checkpoint in place; read back into a skeleton built from the header's config, so a
+checkpoint is loadable without the code that wrote it being in memory. The checksum is verified
+on every load: a flipped bit, a truncated copy, appended bytes or an edited header are refused,
+never loaded."""
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -12,7 +16,9 @@ import equinox as eqx
 
 from icl_theory.records import write_atomic
 
-FORMAT = "icl_theory-checkpoint-1"
+FORMAT = "icl_theory-checkpoint-2"
+# Format 1 has no checksum; its checkpoints still load, with the structural checks only.
+UNCHECKED_FORMAT = "icl_theory-checkpoint-1"
 CHECKPOINT_NAME = "checkpoint.eqx"
 
 
@@ -21,14 +27,24 @@ class CorruptCheckpointError(ValueError):
 
 
 def save_checkpoint(path: Path, header: dict[str, Any], state: Any) -> None:
-    buffer = io.BytesIO()
-    buffer.write((json.dumps({"format": FORMAT, **header}, sort_keys=True) + "\n").encode())
-    eqx.tree_serialise_leaves(buffer, state)
-    write_atomic(path, buffer.getvalue())
+    leaves = io.BytesIO()
+    eqx.tree_serialise_leaves(leaves, state)
+    data = leaves.getvalue()
+    header = {"format": FORMAT, **header}
+    first = {**header, "sha256": _checksum(header, data)}
+    write_atomic(path, (json.dumps(first, sort_keys=True) + "\n").encode() + data)
+
+
+def _checksum(header: dict[str, Any], data: bytes) -> str:
+    """Over the header (its canonical JSON, without the checksum) and the data: a changed step,
+    config or device count is damage too."""
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def read_header(path: Path) -> dict[str, Any]:
-    """The header alone (format, step, config), without reading the leaves."""
+    """The header alone (format, step, config, ...), without reading the leaves."""
     with _open(path) as file:
         return _parse_header(path, file.readline())
 
@@ -37,13 +53,22 @@ def load_checkpoint(path: Path, like: Any) -> tuple[dict[str, Any], Any]:
     """`(header, state)`, with `state` shaped like `like` (same tree, shapes and dtypes)."""
     with _open(path) as file:
         header = _parse_header(path, file.readline())
-        try:
-            state = eqx.tree_deserialise_leaves(file, like)
-            trailing = file.read(1)
-        except Exception as error:  # equinox/numpy raise assorted types on truncated data
-            raise _corrupt(path, f"its arrays do not match the run's state ({error})") from error
-        if trailing:
-            raise _corrupt(path, "it has bytes after the last array")
+        data = file.read()
+    if header["format"] == FORMAT:
+        unsigned = {k: v for k, v in header.items() if k != "sha256"}
+        if _checksum(unsigned, data) != header.get("sha256"):
+            raise _corrupt(
+                path,
+                "its header and data do not match the checksum in its header (truncated, "
+                "extended or altered since it was written)",
+            )
+    stream = io.BytesIO(data)
+    try:
+        state = eqx.tree_deserialise_leaves(stream, like)
+    except Exception as error:  # equinox/numpy raise assorted types on truncated data
+        raise _corrupt(path, f"its arrays do not match the run's state ({error})") from error
+    if stream.read(1):
+        raise _corrupt(path, "it has bytes after the last array")
     return header, state
 
 
@@ -52,7 +77,10 @@ def _open(path: Path):
         raise FileNotFoundError(
             f"no checkpoint at {path}: pass a run folder that holds {CHECKPOINT_NAME}"
         )
-    return path.open("rb")
+    try:
+        return path.open("rb")
+    except OSError as error:
+        raise _corrupt(path, f"it cannot be read ({error.strerror})") from error
 
 
 def _parse_header(path: Path, line: bytes) -> dict[str, Any]:
@@ -60,7 +88,7 @@ def _parse_header(path: Path, line: bytes) -> dict[str, Any]:
         header = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise _corrupt(path, "its header line is not JSON") from error
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("format") not in (FORMAT, UNCHECKED_FORMAT):
         raise _corrupt(path, f"its header does not declare format {FORMAT!r}")
     return header
 
@@ -68,5 +96,5 @@ def _parse_header(path: Path, line: bytes) -> dict[str, Any]:
 def _corrupt(path: Path, why: str) -> CorruptCheckpointError:
     return CorruptCheckpointError(
         f"checkpoint {path} is corrupt: {why}. It was not modified; restore it from a copy, or "
-        "start a new run without --resume."
+        "train the run again."
     )

@@ -79,7 +79,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     """Steps between checkpoints (multiple of `steps_per_call`)."""
     seed: int = 0
-    """Seeds initialisation, training data and the evaluation set."""
+    """Seeds initialisation, training data and the evaluation set: an integer in [0, 2**32)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -93,6 +93,9 @@ class TrainConfig:
             "checkpoint_every",
         ):
             check_positive_int("TrainConfig", name, getattr(self, name))
+        seed_is_int = isinstance(self.seed, int) and not isinstance(self.seed, bool)
+        if not (seed_is_int and 0 <= self.seed < 2**32):
+            raise invalid("TrainConfig", "seed", self.seed, "must be an integer in [0, 2**32)")
         check_nonnegative("TrainConfig", "noise_std", self.noise_std)
         check_positive("TrainConfig", "learning_rate", self.learning_rate)
         check_nonnegative("TrainConfig", "weight_decay", self.weight_decay)

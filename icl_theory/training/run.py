@@ -6,9 +6,18 @@
     RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py)
     RUN/provenance.json   package versions, git commit, machine
 
-Ctrl-C (SIGINT) finishes the compiled call in flight, saves a checkpoint and returns; a second
-Ctrl-C aborts at once. A NaN or infinite loss raises `TrainingDivergedError` naming the step and
-leaves the last checkpoint (written before the bad steps) untouched.
+A run folder is always recoverable: `resume` continues from the checkpoint, or, in a folder that
+stopped before its first checkpoint (killed, interrupted or out of disk in its first steps), from
+step 0 with the recorded config, which gives the same run as an uninterrupted one.
+
+Ctrl-C (SIGINT) asks the loop to stop after the compiled call in flight; it then saves a
+checkpoint and returns. A second Ctrl-C raises `KeyboardInterrupt` as soon as Python regains
+control, which is at the end of that call. A NaN or infinite loss raises `TrainingDivergedError`
+naming the step and leaves the last checkpoint (written before the bad steps) untouched.
+
+The checkpoint records how many devices the batch was sharded over: the data-parallel sums
+differ in float32 round-off between device counts, so `resume` refuses another count unless told
+`allow_device_change=True`.
 """
 
 import json
@@ -35,9 +44,16 @@ from icl_theory.training.config import TrainConfig
 from icl_theory.training.progress import Progress
 from icl_theory.training.trainer import Trainer, TrainState, evaluation_set, normalised_error
 
+CONFIG_NAME = "config.json"
+METRICS_NAME = "metrics.jsonl"
+
 
 class TrainingDivergedError(RuntimeError):
     pass
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be used as asked (its message names the path and the fix)."""
 
 
 @dataclass
@@ -62,13 +78,16 @@ def train(
     continues.
     """
     out = Path(out)
-    if (out / CHECKPOINT_NAME).exists() or (out / "config.json").exists():
-        raise FileExistsError(
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"{out} is a file, not a folder: choose a new --out")
+    if (out / CHECKPOINT_NAME).exists() or (out / CONFIG_NAME).exists():
+        raise RunFolderError(
             f"{out} already holds a run: continue it with `icl-theory train --resume {out}` "
-            "(or resume() in Python), or choose a new --out"
+            "(or resume() in Python; a run with no checkpoint yet starts again from step 0), "
+            "or choose a new --out"
         )
     out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "config.json", config.to_json())
+    write_json_atomic(out / CONFIG_NAME, config.to_json())
     write_json_atomic(out / "provenance.json", provenance())
     trainer = Trainer(config, devices)
     return _loop(trainer, trainer.init_state(), out, progress=progress, stop_at=stop_at)
@@ -80,16 +99,50 @@ def resume(
     progress: bool = True,
     stop_at: int | None = None,
     devices: list | None = None,
+    allow_device_change: bool = False,
 ) -> TrainResult:
-    """Continue the run in `out` from its checkpoint, with the config it was started with."""
+    """Continue the run in `out` with the config it was started with: from its checkpoint, or
+    from step 0 if it stopped before writing one."""
     out = Path(out)
+    if not (out / CHECKPOINT_NAME).exists():
+        trainer = Trainer(_recorded_config(out), devices)
+        _truncate_metrics(out / METRICS_NAME, 0)
+        return _loop(trainer, trainer.init_state(), out, progress=progress, stop_at=stop_at)
     header = read_header(out / CHECKPOINT_NAME)
     config = TrainConfig.from_json(header["config"])
     trainer = Trainer(config, devices)
+    recorded = header.get("devices", 1)
+    if recorded != len(trainer.devices) and not allow_device_change:
+        raise RunFolderError(
+            f"{out} was trained on {recorded} device(s) and this process has "
+            f"{len(trainer.devices)}: the data-parallel sums would differ in round-off, so the "
+            "continued run would not reproduce an uninterrupted one. Run with the same device "
+            "count, or pass --allow-device-change to continue anyway"
+        )
     _, state = load_checkpoint(out / CHECKPOINT_NAME, trainer.init_state())
     state = trainer.place(state)
-    _truncate_metrics(out / "metrics.jsonl", int(state.step))
+    _truncate_metrics(out / METRICS_NAME, int(state.step))
     return _loop(trainer, state, out, progress=progress, stop_at=stop_at)
+
+
+def _recorded_config(out: Path) -> TrainConfig:
+    """The config of a run folder that has no checkpoint yet."""
+    path = out / CONFIG_NAME
+    if not path.is_file():
+        raise RunFolderError(
+            f"{out} holds no run (neither {CHECKPOINT_NAME} nor {CONFIG_NAME}): pass the folder "
+            "of a run started with `icl-theory train --out`"
+        )
+    try:
+        data = json.loads(path.read_bytes())
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        return TrainConfig.from_json(data)
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise RunFolderError(
+            f"{path} is not a readable training config ({error}): the run cannot be continued; "
+            "start a new one with `icl-theory train --out`"
+        ) from error
 
 
 def load_model(out: str | Path) -> GPT2:
@@ -120,10 +173,15 @@ def _loop(
             elapsed = time.perf_counter() - start
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:
+                kept = (
+                    f"the last good checkpoint in {out} is unchanged"
+                    if (out / CHECKPOINT_NAME).exists()
+                    else f"no checkpoint had been written yet in {out}"
+                )
                 raise TrainingDivergedError(
-                    f"the loss became {losses[bad[0]]} at step {step + int(bad[0])}; the last "
-                    f"good checkpoint in {out} is unchanged. Lower learning_rate or clip_norm, "
-                    "or check the prior's scale (output_scale='unit')"
+                    f"the loss became {losses[bad[0]]} at step {step + int(bad[0])}; {kept}. "
+                    "Lower learning_rate or clip_norm, or check the prior's scale "
+                    "(output_scale='unit'), and start a new run"
                 )
             state, step = new_state, step + length
             record = {
@@ -132,12 +190,12 @@ def _loop(
                 "learning_rate": trainer.learning_rate(step),
                 "steps_per_s": length / elapsed,
             }
-            _append_metrics(out / "metrics.jsonl", record)
+            _append_metrics(out / METRICS_NAME, record)
             bar.update(step, record["loss"], record["steps_per_s"])
             if step % config.eval_every == 0 or step == config.steps:
                 error = normalised_error(state.params, trainer.prior, eval_prompts)
                 _append_metrics(
-                    out / "metrics.jsonl", {"step": step, "eval_error": np.asarray(error).tolist()}
+                    out / METRICS_NAME, {"step": step, "eval_error": np.asarray(error).tolist()}
                 )
             stopping = stop_requested() or (stop_at is not None and step >= stop_at)
             if step % config.checkpoint_every == 0 or step == config.steps or stopping:
@@ -149,7 +207,11 @@ def _loop(
 
 
 def _save(out: Path, trainer: Trainer, state: TrainState) -> None:
-    header = {"step": int(state.step), "config": trainer.config.to_json()}
+    header = {
+        "step": int(state.step),
+        "config": trainer.config.to_json(),
+        "devices": len(trainer.devices),
+    }
     save_checkpoint(out / CHECKPOINT_NAME, header, state)
 
 
@@ -159,15 +221,36 @@ def _append_metrics(path: Path, record: dict[str, Any]) -> None:
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop records written after the checkpoint (a resumed run writes them again)."""
+    """Drop records written after the checkpoint (a resumed run writes them again), and a last
+    line cut short by a crash. Any other line that is not a metrics record stops the resume with
+    a message naming it: it is not ours to delete."""
     if not path.exists():
         return
+    if not path.is_file():
+        raise RunFolderError(
+            f"{path} is not a file: move it aside (the run then continues without its earlier "
+            "metrics)"
+        )
+    try:
+        lines = path.read_bytes().decode().splitlines()
+    except UnicodeDecodeError as error:
+        raise RunFolderError(
+            f"{path} is not text (byte {error.start} is not UTF-8): it is damaged; move it aside "
+            "(the run then continues without its earlier metrics)"
+        ) from error
     kept = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(lines, start=1):
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a crash: written again on resume
-            continue
+        except json.JSONDecodeError:
+            if number == len(lines):  # cut short by a crash: written again on resume
+                continue
+            record = None
+        if not isinstance(record, dict) or type(record.get("step")) is not int:
+            raise RunFolderError(
+                f"{path} line {number} is not a metrics record (a JSON object with an integer "
+                "step): fix or delete that line, or move the file aside"
+            )
         if record["step"] <= step:
             kept.append(line)
     write_atomic(path, "".join(line + "\n" for line in kept).encode())
@@ -195,4 +278,11 @@ def _sigint_requests_stop() -> Iterator[Any]:
         signal.signal(signal.SIGINT, previous)
 
 
-__all__ = ["TrainResult", "TrainingDivergedError", "load_model", "resume", "train"]
+__all__ = [
+    "RunFolderError",
+    "TrainResult",
+    "TrainingDivergedError",
+    "load_model",
+    "resume",
+    "train",
+]
