@@ -103,6 +103,27 @@ def test_noise_free_sparse_and_mixture_predictions_agree_with_enumeration(dim, k
                 )
 
 
+def test_exact_ties_are_weighed_by_the_limit_including_leverage():
+    """Prompts with one nonzero coordinate under a 2-sparse prior: every support that contains
+    it fits every point, at the same order, so only the limit's leverage factors
+    `(1 + h_j)^(-1/2)` tell the supports' weights apart. Evidence and prediction against the
+    enumeration, to 1e-8, for the sparse prior and its mixture with the dense class."""
+    dim, n_points = 5, 8
+    xs, ys, _, _ = sample64(SparseLinear(dim=dim, k=1), seed=3, batch=3, n_points=n_points)
+    sparse = SparseLinear(dim=dim, k=2)
+    for prior in (sparse, Mixture((DenseLinear(dim=dim), sparse))):
+        got = jax.tree.map(np.asarray, prefix_posteriors(bayes_predictor(prior), xs, ys))
+        for b in range(xs.shape[0]):
+            for position in range(n_points):
+                mean, fits, order, log_density = reference_posterior(prior, xs[b], ys[b], position)
+                assert fits
+                assert abs(got.mean[b, position] - mean) <= 1e-8 * (1 + abs(mean))
+                assert got.order[b, position] == order
+                assert abs(got.log_density[b, position] - log_density) <= 1e-8 * (
+                    1 + abs(log_density)
+                )
+
+
 # Support {0} fits both points exactly; support {1} misses the second by 5e-5.
 NEAR_TIE_XS = np.array([[[1.0, 1.0], [1.0, 1.00005], [1.0, 0.0]]])
 NEAR_TIE_YS = np.array([[1.0, 1.0, 0.3]])
