@@ -300,7 +300,7 @@ BAD_OPTIONS = {
 }
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(option=st.sampled_from(sorted(BAD_OPTIONS)), data=st.data())
 def test_bad_training_options_exit_2_naming_the_option(tmp_path_factory, option, data):
     value = data.draw(BAD_OPTIONS[option])
@@ -328,7 +328,7 @@ def _flip(data: bytes, rng: random.Random) -> bytes:
     return data[:index] + bytes([data[index] ^ (1 << rng.randrange(8))]) + data[index + 1 :]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(["checkpoint.eqx", "config.json", "metrics.jsonl", "provenance.json"]),
     damage=st.sampled_from(sorted(DAMAGE)),
