@@ -164,7 +164,8 @@ def _one_root(
     # with respect to `(beta, omega)`, mapped through the head's Jacobian, says how far that
     # moves the prediction.
     gradients = jnp.concatenate([phi, (d_phi @ beta)[:, None]], axis=1)
-    sensitivity = jnp.linalg.norm(jnp.linalg.solve(jacobian.T, gradients.T), axis=0)
+    inverse = jnp.linalg.inv(jacobian)
+    sensitivity = jnp.linalg.norm(gradients @ inverse, axis=1)  # |J^-T g_j| per point
     prediction_scale = jnp.linalg.norm(phi, axis=1) * jnp.linalg.norm(beta)
     data_scale = jnp.linalg.norm(jnp.abs(ys[:head]) + prediction_scale[:head])
     tolerance = fit_tolerance(ys.dtype, ys, prediction_scale, sensitivity, data_scale)
@@ -175,7 +176,6 @@ def _one_root(
     # the factor (2 pi w)^(-1/2) of its density N(0; 0, noise^2 w) as noise -> 0, where
     # w = 1 + g^T K g and K, the scaled covariance of (beta, omega), starts at (J^T J)^(-1) and
     # absorbs each fitted point (the same limit as `gaussian_linear_posterior`).
-    inverse = jnp.linalg.inv(jacobian)
 
     def absorb(k, point):
         gradient, used = point

@@ -77,10 +77,7 @@ def _open(path: Path):
         raise FileNotFoundError(
             f"no checkpoint at {path}: pass a run folder that holds {CHECKPOINT_NAME}"
         )
-    try:
-        return path.open("rb")
-    except OSError as error:
-        raise _corrupt(path, f"it cannot be read ({error.strerror})") from error
+    return path.open("rb")
 
 
 def _parse_header(path: Path, line: bytes) -> dict[str, Any]:
