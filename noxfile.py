@@ -56,7 +56,7 @@ def benchmark_training(session: nox.Session) -> None:
 def _experiment(session: nox.Session, name: str) -> None:
     session.install("-e", ".")
     arguments = session.posargs or ["--preset", "small", "--jobs", "2"]
-    session.run("python", f"experiments/{name}/run.py", *arguments)
+    session.run("python", "-m", f"experiments.{name}.run", *arguments)
 
 
 @nox.session(python=PYTHON)

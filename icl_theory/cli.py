@@ -14,9 +14,9 @@ import tyro
 from rich.console import Console
 from rich.table import Table
 
+from icl_theory.jobs.summary import summarise
 from icl_theory.priors.registry import PRIORS, OutputScale, build_prior
 from icl_theory.prompts import sample_prompts
-from icl_theory.summary import summarise
 from icl_theory.training.config import TrainConfig
 
 
@@ -156,17 +156,25 @@ def evaluate(
         baselines: Any of least-squares, lasso (alpha chosen on separate prompts), averaging.
         out: Results file (.npz); `icl-theory plot` draws it.
     """
-    from icl_theory.workflows import evaluate_runs
+    from icl_theory.jobs.evaluate_runs import evaluate_runs, run_config
 
+    evaluation_prior = None
+    if (prior, noise_std, output_scale) != (None, None, None):
+        # The first run's training prior, every field, except those the user overrides.
+        first = run_config(Path(runs[0])) if runs else TrainConfig()
+        evaluation_prior = build_prior(
+            first.prior if prior is None else prior,
+            dim=first.dim,
+            noise_std=first.noise_std if noise_std is None else noise_std,
+            output_scale=first.output_scale if output_scale is None else output_scale,
+        )
     evaluate_runs(
         runs,
-        prior=prior,
-        noise_std=noise_std,
-        output_scale=output_scale,
+        prior=evaluation_prior,
         n_points=n_points,
         n_prompts=n_prompts,
         seed=seed,
-        baselines=baselines,
+        which_baselines=baselines,
         out=out,
     )
 
@@ -196,7 +204,7 @@ def quickstart(pretrained: bool = False, out: str = "runs/quickstart", steps: in
         out: Folder for the run, the results and the figure.
         steps: Training steps (ignored with --pretrained).
     """
-    from icl_theory.workflows import run_quickstart
+    from icl_theory.jobs.quickstart import run_quickstart
 
     run_quickstart(pretrained=pretrained, out=out, steps=steps)
 

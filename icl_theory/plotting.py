@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 from icl_theory.evaluation.results import EvalResults
 from icl_theory.records import write_atomic
 
-WEIGHT_PREFIX = "implied_weight/"
 ERROR_FLOOR = 1e-4
 ERROR_CEILING = 10.0
 
@@ -86,19 +85,17 @@ def plot_class_weights(
     ax: Axes, results: EvalResults, class_index: int = 0, *, title: str | None = None
 ) -> None:
     """On prompts of every class: the Bayes posterior of class `class_index` (solid) and each
-    predictor's implied weight of it (dashed; saved as `extras["implied_weight/NAME"]`), as the
+    predictor's implied weight of it (dashed; `results.selection.implied_weight`), as the
     median over prompts with the interquartile range."""
-    if "class_posterior" not in results.extras:
+    if results.class_posterior is None:
         raise ValueError("these results hold no class posterior (the prior is not a mixture)")
     target = results.class_names[class_index]
     for true_class, class_label in enumerate(results.class_names):
         chosen = results.class_index == true_class
-        posterior = results.extras["class_posterior"][chosen, class_index]
+        posterior = results.class_posterior[chosen, class_index]
         _median_band(ax, posterior, f"Bayes p({target}) | {class_label} prompts", "-")
-        for key, weights in results.extras.items():
-            if key.startswith(WEIGHT_PREFIX):
-                name = key.removeprefix(WEIGHT_PREFIX)
-                _median_band(ax, weights[chosen], f"{name}: implied | {class_label} prompts", "--")
+        for name, weights in results.selection.implied_weight.items():
+            _median_band(ax, weights[chosen], f"{name}: implied | {class_label} prompts", "--")
     ax.set_ylim(-0.1, 1.1)
     ax.set_xlabel("in-context examples")
     ax.set_ylabel(f"weight on {target}")
@@ -112,7 +109,8 @@ def summary_figure(results: EvalResults, names: Sequence[str] | None = None) -> 
     excess-over-Bayes panel when a Bayes predictor was evaluated, and the class weights for a
     mixture."""
     classes = results.class_names if len(results.class_names) > 1 else (None,)
-    panels = len(classes) + ("Bayes" in results.names) + ("class_posterior" in results.extras)
+    has_posterior = results.class_posterior is not None
+    panels = len(classes) + ("Bayes" in results.names) + has_posterior
     figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5), squeeze=False)
     axes = list(axes[0])
     for class_label in classes:
@@ -124,7 +122,7 @@ def summary_figure(results: EvalResults, names: Sequence[str] | None = None) -> 
         # other class's prompts is confidently wrong (errors of 1e3) and would flatten the rest.
         others = [name for name in (names or results.names) if not name.startswith("Bayes")]
         plot_excess(axes.pop(0), results, others, title="excess over Bayes (all prompts)")
-    if "class_posterior" in results.extras:
+    if has_posterior:
         plot_class_weights(axes.pop(0), results, title="class selection")
     figure.tight_layout()
     return figure

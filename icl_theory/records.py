@@ -55,6 +55,12 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """`write_atomic` of UTF-8 text; returns the path."""
+    write_atomic(path, text.encode())
+    return Path(path)
+
+
 def _umask() -> int:
     mask = os.umask(0)  # the only way to read it: set, then restore at once
     os.umask(mask)

@@ -1,6 +1,13 @@
-"""One factory per prior family, so parametrised tests cover every prior (add new ones here)."""
+"""One factory per prior family, so parametrised tests cover every prior.
 
+The built-in families have hand-picked hyperparameters below. Every module in `examples/` is
+imported first, so a prior registered there (`register_prior`) joins the zoo by that one line,
+with its default hyperparameters, `dim` and `noise_std`.
+"""
+
+import importlib
 from collections.abc import Callable
+from pathlib import Path
 
 from icl_theory.priors import (
     AbstractPrior,
@@ -12,6 +19,11 @@ from icl_theory.priors import (
     Sinusoid,
     SparseLinear,
 )
+from icl_theory.priors.registry import PRIORS
+
+EXAMPLES = sorted(p.stem for p in (Path(__file__).parents[1] / "examples").glob("[!_]*.py"))
+for module in EXAMPLES:
+    importlib.import_module(f"examples.{module}")
 
 PriorFactory = Callable[[int, float], AbstractPrior]
 
@@ -36,3 +48,12 @@ ZOO: dict[str, PriorFactory] = {
     ),
     "pool": lambda d, s: FinitePool(DenseLinear(dim=d, noise_std=s), size=4096, seed=3),
 }
+
+BUILT_IN = {type(factory(2, 0.0)) for factory in ZOO.values()}
+# Priors registered outside the package (the examples).
+EXTERNAL: dict[str, PriorFactory] = {
+    name: (lambda d, s, cls=cls: cls(dim=d, noise_std=s))  # pyright: ignore[reportCallIssue]
+    for name, cls in PRIORS.items()
+    if cls not in BUILT_IN
+}
+ZOO |= EXTERNAL

@@ -1,6 +1,8 @@
 """Invalid hyperparameters raise a ValueError naming the field, the value and what is allowed."""
 
+import jax
 import jax.random as jr
+import numpy as np
 import pytest
 
 from icl_theory import Curriculum, build_prior, sample_prompts
@@ -76,8 +78,8 @@ CASES = {
     ),
     "pool size": (lambda: FinitePool(DenseLinear(dim=3), size=0), r"FinitePool\.size=0"),
     "unknown prior name": (
-        lambda: build_prior("dense + quadratic", dim=3),
-        r"build_prior\.prior='quadratic' .*unknown prior name; known: dense, .*sparse",
+        lambda: build_prior("dense + cubic", dim=3),
+        r"build_prior\.prior='cubic' .*unknown prior name; known: dense, .*sparse",
     ),
     "unknown field": (
         lambda: build_prior("sparse(q=2)", dim=3),
@@ -137,10 +139,25 @@ def test_bad_input_raises_a_value_error_naming_the_field(case):
         make()
 
 
-def test_valid_edge_cases_are_accepted():
-    SparseLinear(dim=5, k=5)
-    DenseLinear(dim=3, noise_std=0.0)
-    Sinusoid(dim=1, freq_low=3.0, freq_high=3.0)
-    ConvexCombination(DenseLinear(dim=2), Sinusoid(dim=2), alpha=0.0)
-    ConvexCombination(DenseLinear(dim=2), Sinusoid(dim=2), alpha=1.0)
-    Mixture((DenseLinear(dim=2), DenseLinear(dim=2)), (1.0, 0.0))
+def test_valid_edge_cases_are_accepted_and_behave_as_their_limits():
+    """The boundary values each check admits give the limiting class, not an error."""
+    # k = d: every coordinate is in the support.
+    prompts = sample_prompts(SparseLinear(dim=5, k=5), jr.key(0), 16, 3)
+    assert np.all(np.asarray(prompts.tasks.w) != 0)
+    # No noise: y is f exactly.
+    prompts = sample_prompts(DenseLinear(dim=3, noise_std=0.0), jr.key(1), 16, 3)
+    np.testing.assert_array_equal(prompts.ys, prompts.fs)
+    # An empty frequency band: one frequency.
+    prompts = sample_prompts(Sinusoid(dim=1, freq_low=3.0, freq_high=3.0), jr.key(2), 16, 3)
+    np.testing.assert_allclose(prompts.tasks.frequency, 3.0)
+    # Convex combinations at the end points: one of the two functions.
+    for alpha in (0.0, 1.0):
+        combination = ConvexCombination(DenseLinear(dim=2), Sinusoid(dim=2), alpha=alpha)
+        prompts = sample_prompts(combination, jr.key(3), 16, 3)
+        part = prompts.tasks.first if alpha == 1.0 else prompts.tasks.second
+        source = combination.first if alpha == 1.0 else combination.second
+        expected = jax.vmap(source.evaluate)(part, prompts.xs)
+        np.testing.assert_allclose(prompts.fs, expected, rtol=1e-6)
+    # A zero mixing weight: that class is never drawn.
+    mixture = Mixture((DenseLinear(dim=2), DenseLinear(dim=2)), (1.0, 0.0))
+    assert np.all(np.asarray(sample_prompts(mixture, jr.key(4), 64, 2).class_index) == 0)

@@ -39,10 +39,10 @@ def test_sample_prints_a_per_class_summary(capsys):
 
 
 def test_unknown_prior_is_a_clear_error_not_a_traceback(capsys):
-    code = main(["sample", "--prior", "quadratic", "--batch", "4"])
+    code = main(["sample", "--prior", "cubic", "--batch", "4"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "quadratic" in err and "unknown prior name" in err and "dense" in err
+    assert "cubic" in err and "unknown prior name" in err and "dense" in err
 
 
 def test_console_script_is_installed():

@@ -3,6 +3,7 @@ class weight of the exact mixture predictor, saved results, Lasso selection."""
 
 import io
 
+import equinox as eqx
 import jax
 import jax.random as jr
 import numpy as np
@@ -10,19 +11,23 @@ import pytest
 from rich.console import Console
 
 from icl_theory import build_prior
+from icl_theory.cli import main
 from icl_theory.evaluation import (
     EvalResults,
+    SelectionProbe,
     blend_weight,
     bootstrap_curve,
     evaluate,
     evaluation_prompts,
-    implied_linear_function,
-    implied_weight,
     linear_fit,
     off_support_share,
+    query_predictions,
+    sample_queries,
+    selection_diagnostics,
 )
 from icl_theory.evaluation.evaluate import class_output_variance
 from icl_theory.evaluation.tuning import select_lasso
+from icl_theory.jobs import evaluate_runs
 from icl_theory.predictors import MixtureBayes, bayes_predictor, class_posteriors, predict
 from icl_theory.predictors.baselines import (
     Lasso,
@@ -30,9 +35,15 @@ from icl_theory.predictors.baselines import (
     NearestNeighbours,
     ZeroPredictor,
 )
-from icl_theory.priors import DenseLinear, Mixture, SparseLinear
-from icl_theory.training import TrainConfig, train
-from icl_theory.workflows import evaluate_runs
+from icl_theory.priors import DenseLinear, Mixture, SparseLinear, prior_to_data
+from icl_theory.tables import curve_rows, print_curve_tables
+from icl_theory.training import TrainConfig, load_prior, train
+
+
+def implied_function(predictor, prompts, n_queries: int, seed: int):
+    """The implied linear function's weights and nonlinear share on `n_queries` queries."""
+    queries = sample_queries(jr.key(seed), n_queries, prompts.dim)
+    return linear_fit(query_predictions(predictor, prompts.xs, prompts.ys, queries), queries)
 
 
 def test_bootstrap_interval_covers_the_true_mean_at_its_level():
@@ -120,7 +131,7 @@ def test_a_bayes_predictor_has_no_error_where_its_prior_excludes_the_prompt(k):
     assert np.all(np.isnan(errors[:, k + 1 :]))
     assert np.all(np.isfinite(errors[:, : k + 1]))
     assert np.all(np.isfinite(results.errors["Bayes"]))  # its own prior's Bayes: always defined
-    row = results.table(list(range(n_points)), ["Bayes sparse"])[0][1:]
+    row = curve_rows(results, ["Bayes sparse"], list(range(n_points)))[0][0][1:]
     assert [cell == "n/a" for cell in row] == [p > k for p in range(n_points)]
     noisy = build_prior(f"sparse(k={k})", dim=5, noise_std=0.1)
     noisy_results = evaluate(
@@ -152,9 +163,8 @@ def test_results_round_trip_and_refuse_corrupt_files(tmp_path):
     assert loaded.class_names == ("DenseLinear", "SparseLinear(k=1)")
     for name in results.names:
         np.testing.assert_array_equal(loaded.errors[name], results.errors[name])
-    np.testing.assert_array_equal(
-        loaded.extras["class_posterior"], results.extras["class_posterior"]
-    )
+    assert results.class_posterior is not None and loaded.class_posterior is not None
+    np.testing.assert_array_equal(loaded.class_posterior, results.class_posterior)
     assert loaded.provenance["versions"]["jax"] == jax.__version__
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ValueError, match=r"r\.npz"):
@@ -186,12 +196,15 @@ def test_implied_weight_of_the_mixture_bayes_predictor_is_its_class_posterior():
     prompts = jax.tree.map(lambda a: a[:6], evaluation_prompts(prior, 5, n_prompts=6))
     dense, sparse = (bayes_predictor(c) for c in prior.components)
     mixture = MixtureBayes(prior)
-    implied = implied_weight(mixture, dense, sparse, prompts, jr.key(0), n_queries=8)
+    probe = SelectionProbe(classes=(dense, sparse), weighted={"m": mixture}, prompts=6, queries=8)
+    selection = selection_diagnostics(probe, prior, prompts)
+    weight, unexplained = selection.implied_weight["m"], selection.unexplained["m"]
     posterior = np.asarray(class_posteriors(mixture, prompts.xs, prompts.ys))
-    identified = ~np.isnan(implied.weight)
+    identified = ~np.isnan(weight)
     assert identified[:, 1:].all()  # with context and noise the classes always disagree
-    np.testing.assert_allclose(implied.weight[identified], posterior[:, 0][identified], atol=1e-8)
-    np.testing.assert_allclose(implied.unexplained[identified], 0.0, atol=1e-12)
+    # Exact in float64; saved in float32, whose rounding at weights up to 1 is below 6e-8.
+    np.testing.assert_allclose(weight[identified], posterior[:, 0][identified], atol=1e-7)
+    np.testing.assert_allclose(unexplained[identified], 0.0, atol=1e-12)
 
 
 def test_no_implied_weight_where_a_class_has_no_posterior():
@@ -201,11 +214,14 @@ def test_no_implied_weight_where_a_class_has_no_posterior():
     weight is identified."""
     dense, sparse = DenseLinear(dim=6), SparseLinear(dim=6, k=2)
     prompts = jax.tree.map(lambda a: a[:8], evaluation_prompts(dense, 6, n_prompts=8))
-    implied = implied_weight(
-        ZeroPredictor(), bayes_predictor(dense), bayes_predictor(sparse), prompts, jr.key(0)
+    probe = SelectionProbe(
+        classes=(bayes_predictor(dense), bayes_predictor(sparse)),
+        weighted={"zero": ZeroPredictor()},
+        prompts=8,
     )
-    assert np.all(np.isnan(implied.weight[:, 3:]))
-    assert np.all(np.isfinite(implied.weight[:, 1:3]))
+    weight = selection_diagnostics(probe, dense, prompts).implied_weight["zero"]
+    assert np.all(np.isnan(weight[:, 3:]))
+    assert np.all(np.isfinite(weight[:, 1:3]))
 
 
 def test_linear_fit_recovers_a_linear_function_and_measures_the_rest():
@@ -226,7 +242,7 @@ def test_implied_linear_function_of_least_squares_is_its_solution():
     # Least squares applies x . pinv(X_<i) y_<i to a query: the probe must return that vector.
     prior = build_prior("dense", dim=4, noise_std=0.3)
     prompts = evaluation_prompts(prior, 7, n_prompts=5)
-    implied = implied_linear_function(LeastSquares(), prompts, jr.key(2))
+    implied = implied_function(LeastSquares(), prompts, 8, seed=2)
     xs, ys = np.asarray(prompts.xs), np.asarray(prompts.ys)
     for p in range(5):
         for i in range(1, 7):
@@ -240,7 +256,7 @@ def test_implied_linear_function_of_sparse_bayes_is_the_true_function_from_k_plu
     # puts all its mass on the one consistent support).
     prior = build_prior("sparse(k=2)", dim=5)
     prompts = evaluation_prompts(prior, 6, n_prompts=4)
-    implied = implied_linear_function(bayes_predictor(prior), prompts, jr.key(3), n_queries=8)
+    implied = implied_function(bayes_predictor(prior), prompts, 8, seed=3)
     truth = np.asarray(prompts.tasks.w)
     for i in range(3, 6):
         np.testing.assert_allclose(implied.weights[:, i], truth, atol=1e-7)
@@ -249,31 +265,31 @@ def test_implied_linear_function_of_sparse_bayes_is_the_true_function_from_k_plu
 
 def test_off_support_share_separates_least_squares_from_sparse_bayes():
     truth = np.array([[0.0, 2.0, 0.0, -1.0]])
+    relevant = truth != 0
     exact = np.broadcast_to(truth[:, None], (1, 2, 4))
-    np.testing.assert_array_equal(off_support_share(exact, truth), 0.0)
-    np.testing.assert_allclose(off_support_share(np.ones((1, 1, 4)), truth), 0.5)
-    assert np.isnan(off_support_share(np.zeros((1, 1, 4)), truth)).all()
-    assert np.isnan(off_support_share(np.ones((1, 1, 4)), np.ones((1, 4)))).all()  # dense
-    # On 2-of-6 sparse prompts: noise-free sparse Bayes puts nothing off the support from
-    # k + 1 = 3 examples; least squares (min-norm, n < d) puts a clear share there.
+    np.testing.assert_array_equal(off_support_share(exact, relevant), 0.0)
+    np.testing.assert_allclose(off_support_share(np.ones((1, 1, 4)), relevant), 0.5)
+    assert np.isnan(off_support_share(np.zeros((1, 1, 4)), relevant)).all()
+    assert np.isnan(off_support_share(np.ones((1, 1, 4)), np.ones((1, 4), bool))).all()  # dense
+    # On 2-of-6 sparse prompts, through the evaluation step (the prior's `relevant_inputs` are
+    # the true supports): noise-free sparse Bayes puts nothing off the support from k + 1 = 3
+    # examples; least squares (min-norm, n < d) puts a clear share there.
     prior = build_prior("sparse(k=2)", dim=6)
-    prompts = evaluation_prompts(prior, 5, n_prompts=16)
-    truth = np.asarray(prompts.tasks.w)
-    bayes = implied_linear_function(bayes_predictor(prior), prompts, jr.key(5))
-    least_squares = implied_linear_function(LeastSquares(), prompts, jr.key(5))
-    assert np.nanmax(off_support_share(bayes.weights, truth)[:, 3:]) < 1e-12
-    assert np.median(off_support_share(least_squares.weights, truth)[:, 3]) > 0.1
+    predictors = {"Bayes sparse": bayes_predictor(prior), "least squares": LeastSquares()}
+    probe = SelectionProbe(classes=(ZeroPredictor(), ZeroPredictor()), probed=predictors)
+    results = evaluate(predictors, prior, 5, n_prompts=16, selection=probe, include_bayes=False)
+    off_support = results.selection.off_support
+    assert np.nanmax(off_support["Bayes sparse"][:, 3:]) < 1e-12
+    assert np.median(off_support["least squares"][:, 3]) > 0.1
 
 
 def test_implied_linear_function_flags_a_nonlinear_predictor():
     prior = build_prior("dense", dim=3)
     prompts = evaluation_prompts(prior, 8, n_prompts=4)
-    implied = implied_linear_function(NearestNeighbours(k=1), prompts, jr.key(4), n_queries=24)
+    implied = implied_function(NearestNeighbours(k=1), prompts, 24, seed=4)
     # 1-NN is piecewise constant in the query: far from any linear function once there are
     # several neighbours to choose from.
     assert np.median(implied.nonlinear[:, 4:]) > 0.2
-    with pytest.raises(ValueError, match="n_queries=2 cannot identify"):
-        implied_linear_function(LeastSquares(), prompts, jr.key(4), n_queries=2)
 
 
 def test_lasso_selection_minimises_the_validation_error():
@@ -285,9 +301,8 @@ def test_lasso_selection_minimises_the_validation_error():
 
 
 def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
-    """`icl-theory evaluate` and the quickstart rebuild the run's prior with its noise and output
-    scale (they used to keep only the spec, the dim and the noise); a field the user passes
-    overrides the run's."""
+    """`icl-theory evaluate` rebuilds the run's prior with its noise and output scale (the
+    results record it whole); a field the user passes overrides the run's."""
     config = TrainConfig(
         prior="0.5*dense + 0.5*sparse(k=2)",
         dim=4,
@@ -301,19 +316,46 @@ def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
         checkpoint_every=5,
         eval_prompts=4,
     )
-    train(config, tmp_path / "run", progress=False)
+    run = str(tmp_path / "run")
+    train(config, run, progress=False)
+    assert eqx.tree_equal(load_prior(run), config.build_prior())  # recorded whole
     quiet = Console(file=io.StringIO())
     own = evaluate_runs(
-        [str(tmp_path / "run")], n_prompts=8, baselines=(), out=tmp_path / "a.npz", console=quiet
+        [run], n_prompts=8, which_baselines=(), out=tmp_path / "a.npz", console=quiet
     )
-    assert own.config["prior"] == repr(config.build_prior())
-    raw = evaluate_runs(
-        [str(tmp_path / "run")],
-        output_scale="raw",
-        n_prompts=8,
-        baselines=(),
-        out=tmp_path / "b.npz",
-        console=quiet,
-    )
+    assert own.config["prior"] == prior_to_data(config.build_prior())
+    arguments = ["evaluate", run, "--n-prompts", "8", "--baselines", "least-squares"]
+    assert main([*arguments, "--output-scale", "raw", "--out", str(tmp_path / "b.npz")]) == 0
+    raw = EvalResults.load(tmp_path / "b.npz")
     expected = build_prior(config.prior, dim=4, noise_std=0.1, output_scale="raw")
-    assert raw.config["prior"] == repr(expected) != own.config["prior"]
+    assert raw.config["prior"] == prior_to_data(expected) != own.config["prior"]
+
+
+def test_diagnostics_are_computed_on_the_prompts_evaluate_drew():
+    """The mixture's Bayes predictor, probed inside `evaluate`, implies exactly the class
+    posterior `evaluate` saved for the same prompts; the prompts beyond the probed ones are
+    NaN, and a saved file gives the diagnostics back."""
+    prior = build_prior("0.5*dense + 0.5*sparse(k=1)", dim=3, noise_std=0.5)
+    assert isinstance(prior, Mixture)
+    mixture = MixtureBayes(prior)
+    dense, sparse = (bayes_predictor(c) for c in prior.components)
+    probe = SelectionProbe(
+        classes=(dense, sparse), weighted={"Bayes": mixture}, prompts=6, queries=8
+    )
+    results = evaluate({}, prior, 5, n_prompts=10, seed=3, selection=probe)
+    weight = results.selection.implied_weight["Bayes"]
+    assert results.class_posterior is not None
+    # Both saved in float32: each within 6e-8 of the same float64 number.
+    np.testing.assert_allclose(weight[:6, 1:], results.class_posterior[:6, 0, 1:], atol=2e-7)
+    assert np.isnan(weight[6:]).all()
+    assert results.config["selection_prompts"] == 6
+
+
+def test_a_prior_without_a_bayes_predictor_is_reported_not_dropped():
+    prior = build_prior("relu(hidden=4)", dim=2, noise_std=0.1)
+    results = evaluate({"zero": ZeroPredictor()}, prior, 3, n_prompts=4)
+    assert "Bayes" not in results.names
+    assert results.config["bayes"] == "none registered for ReluNetwork"
+    text = io.StringIO()
+    print_curve_tables(results, Console(file=text, width=200))
+    assert "none registered for ReluNetwork" in text.getvalue()

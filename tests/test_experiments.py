@@ -1,23 +1,36 @@
 """Every experiment's `smoke` preset end to end (train, evaluate, save, tables, figures), the
 figures redrawn from saved results alone, and the evaluate / plot commands on the smoke runs."""
 
+import dataclasses
 import math
 
+import equinox as eqx
 import numpy as np
 
+import experiments.dense_sparse_mixture.run as dense_sparse_mixture
+import experiments.intermediate_sparsity.run as intermediate_sparsity
+import experiments.mixture_weights.run as mixture_weights
+from experiments import intermediate_sparsity as sweep_settings
+from experiments.dense_sparse_mixture.figures import replot as replot_dense_sparse_mixture
+from experiments.intermediate_sparsity.figures import replot as replot_intermediate_sparsity
+from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
+from experiments.mixture_weights.figures import replot as replot_mixture_weights
 from icl_theory.cli import main
 from icl_theory.evaluation import EvalResults
-from icl_theory.studies import linear_experiments
-from icl_theory.studies.linear import NOISE_FREE, run_name, study
-from icl_theory.studies.linear_experiments import EXPERIMENTS
-from icl_theory.studies.reporting import runs_dir
+from icl_theory.jobs.quickstart import QUICKSTART
+
+EXPERIMENTS = {
+    "dense_sparse_mixture": (dense_sparse_mixture.run, replot_dense_sparse_mixture),
+    "intermediate_sparsity": (intermediate_sparsity.run, replot_intermediate_sparsity),
+    "mixture_weights": (mixture_weights.run, replot_mixture_weights),
+}
 
 
 def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, monkeypatch):
     s = study("smoke")
     # d = 4: C(4, 2) = 6 supports exceed this, so the sweep skips the own-class Bayes predictor at
     # 2 nonzeros (as the paper preset does at d = 20 beyond 20,000 supports).
-    monkeypatch.setattr(linear_experiments, "MAX_SUPPORTS", 4)
+    monkeypatch.setattr(sweep_settings, "MAX_SUPPORTS", 4)
     for name, (run, replot) in EXPERIMENTS.items():
         written = run("smoke", root=tmp_path, progress=False)
         assert all(path.exists() and path.stat().st_size > 0 for path in written), name
@@ -35,19 +48,20 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
     assert first.seeds("mixture model") == len(s.seeds)
     # The exact mixture predictor's implied weight is its class posterior (tested exactly in
     # test_evaluation.py); here: it was computed on the probed prompts only.
-    weight = first.extras["implied_weight/Bayes"]
+    weight = first.selection.implied_weight["Bayes"]
     assert np.isnan(weight[s.selection_prompts :]).all()
     assert np.isfinite(weight[: s.selection_prompts, 1]).all()
     # The implied linear function: noise-free, the mixture's Bayes predictor has found a sparse
     # prompt's support from k + 1 examples on; on dense prompts "off the support" is undefined.
-    off_support = first.extras["off_support/Bayes"][: s.selection_prompts]
+    off_support = first.selection.off_support["Bayes"][: s.selection_prompts]
     sparse = first.class_index[: s.selection_prompts] == 1
     assert sparse.any() and (~sparse).any()
     assert np.nanmax(off_support[sparse, s.k + 1 :]) < 1e-6
     assert np.isnan(off_support[~sparse]).all()
     # Lasso is probed too; from d examples on (noise-free) it puts little of `w` off the support.
-    [lasso] = [k for k in first.extras if k.startswith("off_support/Lasso")]
-    assert np.nanmedian(first.extras[lasso][: s.selection_prompts][sparse, s.dim :]) < 0.05
+    [lasso] = [k for k in first.selection.off_support if k.startswith("Lasso")]
+    lasso_share = first.selection.off_support[lasso][: s.selection_prompts]
+    assert np.nanmedian(lasso_share[sparse, s.dim :]) < 0.05
     assert (
         "least squares: off support"
         in (tmp_path / "dense_sparse_mixture/tables/smoke/noise0.md").read_text()
@@ -84,3 +98,20 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
     assert main(["plot", str(out)]) == 0
     assert out.with_suffix(".png").stat().st_size > 0
     assert main([*arguments, "--n-points", str(s.n_points + 1)]) == 2  # beyond its positions
+
+
+def test_a_study_trains_and_evaluates_the_same_prior():
+    """The configs carry the mixture as spec text, the evaluations build it as objects: the two
+    must be the same prior, field for field."""
+    for preset in ("smoke", "small", "paper"):
+        s = study(preset)
+        for weight in (*s.dense_weights, 0.5):
+            config = s.config(s.mixture_spec(weight), noise_std=s.small_noise, seed=0)
+            built = s.mixture(weight, noise_std=s.small_noise)
+            assert eqx.tree_equal(config.build_prior(), built)
+
+
+def test_the_quickstart_trains_the_small_preset_mixture_for_fewer_steps():
+    s = study("small")
+    expected = s.config(s.mixture_spec(), noise_std=NOISE_FREE, seed=0)
+    assert dataclasses.replace(expected, steps=QUICKSTART.steps) == QUICKSTART

@@ -13,9 +13,16 @@ import numpy as np
 import pytest
 from predicting import run, sample64
 
-from icl_theory.predictors import bayes_predictor, reference_predictor
+from icl_theory.predictors import NoBayesPredictor, bayes_predictor, find_bayes_predictor
 from icl_theory.predictors.nuts import NutsPredictor
-from icl_theory.priors import DenseLinear, Mixture, ReluNetwork, Sinusoid, SparseLinear
+from icl_theory.priors import (
+    ConvexCombination,
+    DenseLinear,
+    Mixture,
+    ReluNetwork,
+    Sinusoid,
+    SparseLinear,
+)
 
 Z = 5.5
 CHAINS = 16
@@ -106,7 +113,14 @@ def test_nuts_refuses_a_noise_free_class_without_a_floor():
         NutsPredictor(DenseLinear(dim=2, noise_std=0.1), chains=1)
 
 
-def test_reference_predictor_is_exact_where_it_can_be_and_nuts_elsewhere():
-    assert not isinstance(reference_predictor(DenseLinear(dim=2)), NutsPredictor)
-    relu = reference_predictor(ReluNetwork(dim=2, hidden=4, noise_std=0.1))
-    assert isinstance(relu, NutsPredictor)
+def test_the_bayes_registry_answers_which_priors_have_an_exact_predictor():
+    relu = ReluNetwork(dim=2, hidden=4, noise_std=0.1)
+    assert find_bayes_predictor(DenseLinear(dim=2)) is not None
+    assert find_bayes_predictor(relu) is None
+    # A mixture has one exactly when every class has one; a convex combination only for the
+    # pair with a closed form.
+    assert find_bayes_predictor(Mixture((DenseLinear(dim=2), relu))) is None
+    assert find_bayes_predictor(ConvexCombination(DenseLinear(dim=2), relu, alpha=0.5)) is None
+    assert find_bayes_predictor(ConvexCombination(DenseLinear(dim=2), Sinusoid(dim=2), 0.5))
+    with pytest.raises(NoBayesPredictor, match="NutsPredictor"):
+        bayes_predictor(relu)

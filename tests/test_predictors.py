@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from predicting import run, sample64
+from priors_zoo import EXTERNAL
 from scipy import stats as scipy_stats
 
 from icl_theory.predictors import (
@@ -18,6 +19,7 @@ from icl_theory.predictors import (
     SparseBayes,
     bayes_predictor,
     class_posteriors,
+    has_bayes_predictor,
     prefix_posteriors,
 )
 from icl_theory.predictors.baselines import (
@@ -48,6 +50,13 @@ PRIORS = {
     "sinusoid_noise_free": Sinusoid(dim=2),
     "convex": ConvexCombination(DenseLinear(dim=2), Sinusoid(dim=2), alpha=0.4, noise_std=0.2),
     "linear_or_sinusoid_noise_free": Mixture((DenseLinear(dim=2), Sinusoid(dim=2))),
+    # Priors registered outside the package, with and without noise, where they have one.
+    **{
+        f"{name}{suffix}": factory(3, noise)
+        for name, factory in EXTERNAL.items()
+        for suffix, noise in (("", 0.3), ("_noise_free", 0.0))
+        if has_bayes_predictor(factory(3, noise))
+    },
 }
 PREDICTORS = {
     **{f"bayes_{name}": bayes_predictor(prior) for name, prior in PRIORS.items()},

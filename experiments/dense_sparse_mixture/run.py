@@ -1,10 +1,74 @@
-"""Run: `python experiments/dense_sparse_mixture/run.py --preset small --jobs 2`
-(presets smoke, small, paper; `--replot` redraws tables and figures from saved results).
+"""Experiment 1: dense, sparse and mixture models on dense and on sparse prompts.
 
-See README.md in this folder for the question, and icl_theory/studies/ for the settings.
+`python -m experiments.dense_sparse_mixture.run --preset small --jobs 2` (presets smoke, small,
+paper; `--replot` redraws tables and figures from saved results). The question: README.md here.
 """
 
-from icl_theory.studies.linear_experiments import main
+from pathlib import Path
+
+from experiments.common import main, per_seed, trained_models
+from experiments.dense_sparse_mixture.figures import replot
+from experiments.linear_study import NOISE_FREE, experiment_dir, runs_dir, study
+from icl_theory.evaluation import SelectionProbe, baselines, evaluate
+from icl_theory.predictors import bayes_predictor
+from icl_theory.training.reuse import train_all
+
+NAME = "dense_sparse_mixture"
+
+
+def run(
+    preset: str = "small", *, root: Path | None = None, jobs: int = 1, progress: bool = True
+) -> list[Path]:
+    """Experiment 1: dense, sparse and mixture models on dense and on sparse prompts, next to
+    the Bayes predictor of each class and of the mixture, least squares, Lasso and averaging;
+    noise-free (several seeds) and with small noise (one seed)."""
+    s = study(preset)
+    runs = s.specialists_and_mixture(NOISE_FREE, s.seeds)
+    runs |= s.specialists_and_mixture(s.small_noise, s.seeds[:1])
+    train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
+    written = []
+    for noise in s.noise_levels:
+        seeds = s.seeds if noise == NOISE_FREE else s.seeds[:1]
+        prior = s.mixture(noise_std=noise)
+        dense, sparse = prior.components
+        standard = baselines(sparse, s.n_points)
+        lasso_name = next(name for name in standard.predictors if name.startswith("Lasso"))
+        models = {
+            f"{label} model": trained_models(s, label, noise, seeds, root)
+            for label in ("dense", "sparse", "mixture")
+        }
+        classes = {"Bayes dense": bayes_predictor(dense), "Bayes sparse": bayes_predictor(sparse)}
+        each_seed = per_seed(models, seeds)
+        bayes = {"Bayes": bayes_predictor(prior)}
+        probe = SelectionProbe(
+            classes=(classes["Bayes dense"], classes["Bayes sparse"]),
+            weighted={n: m for n, m in each_seed.items() if n.startswith("mixture model")} | bayes,
+            # Lasso too: the paper's yardstick for the sparse model is how close it gets to Lasso,
+            # so its share of `w` off the support is the one to hold the models against.
+            probed=each_seed
+            | {name: standard.predictors[name] for name in ("least squares", lasso_name)}
+            | bayes,
+            prompts=s.selection_prompts,
+            queries=s.selection_queries,
+        )
+        results = evaluate(
+            models | classes | standard.predictors,
+            prior,
+            s.n_points,
+            n_prompts=s.n_prompts,
+            selection=probe,
+            config={
+                "preset": s.name,
+                "prior_spec": s.mixture_spec(),
+                "noise_std": noise,
+                "k": s.k,
+                "lasso_validation_error": {str(a): e for a, e in standard.lasso_scores.items()},
+            },
+        )
+        path = experiment_dir(NAME, preset, "results", root) / f"noise{noise:g}.npz"
+        written.append(results.save(path))
+    return written + replot(preset, root=root)
+
 
 if __name__ == "__main__":
-    main("dense_sparse_mixture")
+    main(NAME, run, replot)

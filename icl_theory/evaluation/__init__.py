@@ -1,15 +1,15 @@
 """Evaluation: errors of any predictors on any prior as saved data, with bootstrap bands, and the
 model-selection diagnostics (Bayes class posterior, implied class weight, implied linear
-function)."""
+function) computed on the same prompts."""
 
-from icl_theory.evaluation.evaluate import BAYES, class_name, evaluate, evaluation_prompts
-from icl_theory.evaluation.results import Curve, EvalResults, bootstrap_curve
+from icl_theory.evaluation.baselines import BASELINES, baselines
+from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
+from icl_theory.evaluation.evaluate import BAYES, evaluate, evaluation_prompts
+from icl_theory.evaluation.results import Curve, EvalResults, Selection, bootstrap_curve
 from icl_theory.evaluation.selection import (
     ImpliedFunction,
     ImpliedWeight,
     blend_weight,
-    implied_linear_function,
-    implied_weight,
     linear_fit,
     off_support_share,
     posterior_defined,
@@ -18,21 +18,23 @@ from icl_theory.evaluation.selection import (
 )
 
 __all__ = [
+    "BASELINES",
     "BAYES",
     "Curve",
     "EvalResults",
     "ImpliedFunction",
     "ImpliedWeight",
+    "Selection",
+    "SelectionProbe",
+    "baselines",
     "blend_weight",
     "bootstrap_curve",
-    "class_name",
     "evaluate",
     "evaluation_prompts",
-    "implied_linear_function",
-    "implied_weight",
     "linear_fit",
     "off_support_share",
     "posterior_defined",
     "query_predictions",
     "sample_queries",
+    "selection_diagnostics",
 ]

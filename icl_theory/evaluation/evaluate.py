@@ -1,7 +1,7 @@
 """`evaluate`: run named predictors on one seeded evaluation set and keep every error as data."""
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -9,22 +9,22 @@ import jax.random as jr
 import numpy as np
 
 from icl_theory._validation import check_positive_int, invalid
-from icl_theory.evaluation.results import EvalResults
+from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
+from icl_theory.evaluation.results import EvalResults, Selection
 from icl_theory.predictors import (
-    AbstractBayesPredictor,
     AbstractPredictor,
-    bayes_predictor,
     class_posteriors,
-    predict,
-    prefix_posteriors,
+    find_bayes_predictor,
+    predict_where_defined,
 )
-from icl_theory.predictors.bayes import MixtureBayes
-from icl_theory.priors import AbstractPrior, Mixture, drawn_class_variance
+from icl_theory.priors import AbstractPrior, drawn_class_variance, prior_to_data
 from icl_theory.priors.inputs import AbstractInputDistribution
 from icl_theory.prompts import Prompts, sample_prompts
 from icl_theory.records import provenance
 
 BAYES = "Bayes"
+
+Normalisation = Literal["pointwise", "class_mean"]
 
 Predictors = Mapping[str, AbstractPredictor | Sequence[AbstractPredictor]]
 
@@ -62,6 +62,8 @@ def evaluate(
     seed: int = 0,
     inputs: AbstractInputDistribution | None = None,
     include_bayes: bool = True,
+    selection: SelectionProbe | None = None,
+    normalise: Normalisation = "pointwise",
     chunk: int = 256,
     config: Mapping[str, Any] | None = None,
 ) -> EvalResults:
@@ -74,55 +76,84 @@ def evaluate(
       model was trained on).
     - `n_points`, `n_prompts`, `seed`, `inputs`: the evaluation set (`evaluation_prompts`).
     - `include_bayes`: add the prior's exact Bayes predictor as `"Bayes"` (the default reference
-      of `EvalResults.excess`) when the prior has one and no predictor has that name.
+      of `EvalResults.excess`) when the prior has one and no predictor has that name. When it
+      has none, `config["bayes"]` says so (and the tables print it), rather than leaving it out
+      silently.
+    - `normalise`: the denominator of the errors (see Returns): `"pointwise"`, the class's output
+      variance at each query `x_i`; `"class_mean"`, its mean over all the evaluation points of
+      the class's prompts (the average output variance under the input distribution). Use the
+      second where the pointwise variance vanishes at some inputs (1-D linear functions near
+      `x = 0`, quadratic forms), which would let a few prompts dominate every mean.
+    - `selection`: model-selection diagnostics to compute on the same prompts
+      (`SelectionProbe`; saved in `EvalResults.selection`).
     - `chunk`: prompts per compiled call (bounds memory for the larger Bayes predictors).
     - `config`: extra fields saved with the results (e.g. the prior spec and the run folders).
 
     **Returns:** `EvalResults` with `errors[name]` of shape `(seeds, n_prompts, n_points)`: the
-    squared error against the noise-free `f(x_i)` divided by the output variance at `x_i` of the
-    prompt's own class (`class_output_variance`; the zero predictor scores 1 on every class, as
-    in Garg et al.'s normalisation). Against the noisy `y_i` the
-    expected error is this plus `noise_std^2 / variance`. An error is NaN where a Bayes
+    squared error against the noise-free `f(x_i)` divided by the output variance of the
+    prompt's own class (`class_output_variance` at `x_i`, or its class mean with
+    `normalise="class_mean"`; either way the zero predictor scores 1 on every class in
+    expectation, as in Garg et al.'s normalisation). Against the noisy `y_i` the expected error
+    is this plus `noise_std^2 / variance`. An error is NaN where a Bayes
     predictor has no prediction: its prior gives that prompt's prefix probability zero
     (noise-free data outside its class; its mean, and the tables, then read n/a). For a mixture
     prior the Bayes class posterior `p(class | y_<i)` per prompt and position is saved as
-    `extras["class_posterior"]`.
+    `class_posterior`.
     """
     check_positive_int("evaluate", "chunk", chunk)
     named = {name: _as_tuple(value) for name, value in predictors.items()}
     for name, members in named.items():
         if not members:
             raise invalid("evaluate", f"predictors[{name!r}]", members, "needs a predictor")
-    bayes = _bayes_or_none(prior)
-    if include_bayes and bayes is not None and BAYES not in named:
+    bayes = find_bayes_predictor(prior)
+    added_bayes = include_bayes and bayes is not None and BAYES not in named
+    if added_bayes:
         named[BAYES] = (bayes,)
     prompts = evaluation_prompts(prior, n_points, n_prompts=n_prompts, seed=seed, inputs=inputs)
     variance = class_output_variance(prior, prompts)
+    if normalise == "class_mean":
+        variance = _class_means(variance, np.asarray(prompts.class_index))
+    elif normalise != "pointwise":
+        raise invalid("evaluate", "normalise", normalise, "is 'pointwise' or 'class_mean'")
     fs = np.asarray(prompts.fs, np.float64)
     errors = {
         name: np.stack([_errors(member, prompts, fs, variance, chunk) for member in members])
         for name, members in named.items()
     }
-    extras = {}
-    if isinstance(bayes, MixtureBayes):
-        extras["class_posterior"] = _chunked(
+    class_posterior = None
+    if bayes is not None and len(prior.classes) > 1:
+        class_posterior = _chunked(
             lambda xs, ys: np.asarray(class_posteriors(bayes, xs, ys), np.float32), prompts, chunk
         )
-    components = prior.components if isinstance(prior, Mixture) else (prior,)
-    saved_config = {
-        "prior": repr(prior),
-        "n_points": n_points,
-        "n_prompts": n_prompts,
-        "seed": seed,
-        "inputs": repr(inputs) if inputs is not None else "IsotropicGaussian()",
-        "dim": prior.dim,
-    } | dict(config or {})
+    diagnostics = Selection()
+    probe_config = {}
+    if selection is not None:
+        diagnostics = selection_diagnostics(selection, prior, prompts, inputs)
+        probe_config = {
+            "selection_prompts": selection.prompts,
+            "selection_queries": selection.queries,
+        }
+    saved_config = (
+        {
+            "prior": prior_to_data(prior),
+            "n_points": n_points,
+            "n_prompts": n_prompts,
+            "seed": seed,
+            "inputs": repr(inputs) if inputs is not None else "IsotropicGaussian()",
+            "dim": prior.dim,
+            "bayes": _bayes_note(bayes, prior, named, added=added_bayes),
+            "normalise": normalise,
+        }
+        | dict(config or {})
+        | probe_config
+    )
     return EvalResults(
         errors=errors,
         class_index=np.asarray(prompts.class_index),
         config=saved_config,
-        class_names=tuple(class_name(c) for c in components),
-        extras=extras,
+        class_names=tuple(c.label for c in prior.classes),
+        class_posterior=class_posterior,
+        selection=diagnostics,
         provenance=provenance(),
     )
 
@@ -136,10 +167,13 @@ def class_output_variance(prior: AbstractPrior, prompts: Prompts) -> np.ndarray:
         return np.asarray(variance, np.float64)
 
 
-def class_name(prior: AbstractPrior) -> str:
-    """A short label for a mixture component, e.g. `DenseLinear` or `SparseLinear(k=2)`."""
-    k = getattr(prior, "k", None)
-    return f"{type(prior).__name__}(k={k})" if k is not None else type(prior).__name__
+def _class_means(variance: np.ndarray, class_index: np.ndarray) -> np.ndarray:
+    """Each prompt's entries replaced by the mean over every point of its class's prompts."""
+    means = np.empty_like(variance)
+    for index in np.unique(class_index):
+        chosen = class_index == index
+        means[chosen] = variance[chosen].mean()
+    return means
 
 
 def _errors(
@@ -162,30 +196,15 @@ def _errors(
 def _predictions(
     predictor: AbstractPredictor, prompts: Prompts, chunk: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Float64 predictions, and where the predictor has none: a Bayes predictor whose prior gives
-    a prefix probability zero (noise-free data outside its class, e.g. the k-sparse one on k + 1
-    points of a dense function) has no posterior to predict with; what its posterior falls back
-    to there is not a prediction."""
-    if isinstance(predictor, AbstractBayesPredictor):
-
-        def mean_and_undefined(xs, ys):
-            posterior = prefix_posteriors(predictor, xs, ys)
-            return np.stack(
-                [np.asarray(posterior.mean), np.isneginf(np.asarray(posterior.log_density))],
-                axis=-1,
-            )
-
-        both = _chunked(mean_and_undefined, prompts, chunk)
-        return both[..., 0], both[..., 1] > 0
+    """Float64 predictions, and where the predictor has none (`predict_defined`)."""
     dtype = np.float64 if predictor.needs_float64 else np.float32
-    preds = _chunked(
-        lambda xs, ys: np.asarray(
-            predict(predictor, xs.astype(dtype), ys.astype(dtype)), np.float64
-        ),
-        prompts,
-        chunk,
-    )
-    return preds, np.zeros(preds.shape, bool)
+
+    def both(xs, ys):
+        preds, defined = predict_where_defined(predictor, xs.astype(dtype), ys.astype(dtype))
+        return np.stack([np.asarray(preds, np.float64), ~np.asarray(defined)], axis=-1)
+
+    stacked = _chunked(both, prompts, chunk)
+    return stacked[..., 0], stacked[..., 1] > 0
 
 
 def _chunked(function, prompts: Prompts, chunk: int) -> np.ndarray:
@@ -200,13 +219,16 @@ def _as_tuple(value: AbstractPredictor | Sequence[AbstractPredictor]) -> tuple:
     return (value,) if isinstance(value, AbstractPredictor) else tuple(value)
 
 
-def _bayes_or_none(prior: AbstractPrior) -> AbstractPredictor | None:
-    try:
-        return bayes_predictor(prior)
-    except ValueError as error:
-        if "no exact Bayes predictor" in str(error):
-            return None
-        raise
+def _bayes_note(
+    bayes: AbstractPredictor | None, prior: AbstractPrior, named: dict, *, added: bool
+) -> str:
+    """What the `"Bayes"` entry is: the prior's exact predictor, the caller's, or absent."""
+    if added:
+        return "exact"
+    given = "; 'Bayes' is the caller's predictor" if BAYES in named else ""
+    if bayes is None:
+        return f"none registered for {prior.label}{given}"
+    return "the caller's predictor" if given else "not evaluated (include_bayes=False)"
 
 
-__all__ = ["BAYES", "class_name", "class_output_variance", "evaluate", "evaluation_prompts"]
+__all__ = ["BAYES", "class_output_variance", "evaluate", "evaluation_prompts"]

@@ -7,7 +7,10 @@ JAX or the models that produced them. One `.npz` file holds everything, written 
                                                   divided by the prior's output variance at x_i
                                                   (NaN: a Bayes predictor has no prediction there,
                                                   its prior giving the prefix probability zero)
-    extras/<name>       any further array (e.g. the Bayes class posterior per prompt and position)
+    class_posterior     (prompts, classes, points) the Bayes class posterior (mixture priors)
+    <kind>/<name>       (prompts, points)         a selection diagnostic of one predictor
+                                                  (`Selection`: implied_weight, unexplained,
+                                                  off_support, nonlinear)
     class_index         (prompts,)                the mixture class of each prompt
     metadata            JSON: config, class names, provenance (versions, git commit, machine)
 
@@ -26,7 +29,40 @@ import numpy as np
 
 from icl_theory.records import write_atomic
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 stored the class posterior and the diagnostics as `extras/<kind>/<name>`.
+READABLE_VERSIONS = (1, 2)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The model-selection diagnostics (`icl_theory.evaluation.diagnostics`), per predictor
+    name, each `(prompts, points)`: NaN beyond the first `prompts` evaluation prompts (the ones
+    probed) and where the quantity is undefined.
+
+    - `implied_weight`, `unexplained`: the predictor as a blend of two class predictors.
+    - `off_support`, `nonlinear`: the linear function it implies, its share off the prompt's
+      relevant inputs, and what no linear function explains.
+    """
+
+    implied_weight: dict[str, np.ndarray] = field(default_factory=dict)
+    unexplained: dict[str, np.ndarray] = field(default_factory=dict)
+    off_support: dict[str, np.ndarray] = field(default_factory=dict)
+    nonlinear: dict[str, np.ndarray] = field(default_factory=dict)
+
+    KINDS = ("implied_weight", "unexplained", "off_support", "nonlinear")
+
+    def arrays(self) -> dict[str, dict[str, np.ndarray]]:
+        return {kind: getattr(self, kind) for kind in self.KINDS}
+
+    def select(self, keep: np.ndarray) -> "Selection":
+        """The diagnostics of the prompts `keep` (a boolean mask)."""
+        return Selection(
+            **{
+                kind: {name: value[keep] for name, value in values.items()}
+                for kind, values in self.arrays().items()
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -51,7 +87,8 @@ class EvalResults:
     class_index: np.ndarray
     config: dict[str, Any]
     class_names: tuple[str, ...] = ("all",)
-    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    class_posterior: np.ndarray | None = None
+    selection: Selection = field(default_factory=Selection)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -109,32 +146,19 @@ class EvalResults:
             class_index=self.class_index[keep],
             config=self.config,
             class_names=self.class_names,
-            extras={name: value[keep] for name, value in self.extras.items()},
+            class_posterior=None if self.class_posterior is None else self.class_posterior[keep],
+            selection=self.selection.select(keep),
             provenance=self.provenance,
         )
-
-    def table(self, positions: list[int], names: list[str] | None = None) -> list[list[str]]:
-        """Rows `name, mean (low-high)` at the given context lengths (for printing); n/a where
-        the predictor has no prediction on some prompt (NaN errors)."""
-        rows = []
-        for name in names or list(self.names):
-            curve = self.curve(name)
-            rows.append(
-                [name]
-                + [
-                    "n/a"
-                    if np.isnan(curve.mean[p])
-                    else f"{curve.mean[p]:.3f} ({curve.low[p]:.2f}-{curve.high[p]:.2f})"
-                    for p in positions
-                ]
-            )
-        return rows
 
     def save(self, path: str | Path) -> Path:
         """Write one `.npz` file atomically (a reader never sees half a file)."""
         path = Path(path)
         arrays = {f"errors/{name}": value for name, value in self.errors.items()}
-        arrays |= {f"extras/{name}": value for name, value in self.extras.items()}
+        for kind, values in self.selection.arrays().items():
+            arrays |= {f"{kind}/{name}": value for name, value in values.items()}
+        if self.class_posterior is not None:
+            arrays["class_posterior"] = self.class_posterior
         metadata = {
             "format_version": FORMAT_VERSION,
             "config": self.config,
@@ -157,28 +181,36 @@ class EvalResults:
             with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as data:
                 metadata = json.loads(str(data["metadata"]))
                 errors = {name: data[f"errors/{name}"] for name in metadata["names"]}
-                extras = {
-                    key.removeprefix("extras/"): data[key]
-                    for key in data.files
-                    if key.startswith("extras/")
-                }
+                # Version 1 kept the same arrays under `extras/`.
+                arrays = {key.removeprefix("extras/"): data[key] for key in data.files}
                 class_index = data["class_index"]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise ValueError(
                 f"{path} is not a readable evaluation result ({error}); regenerate it with "
                 "`icl-theory evaluate` or the experiment that wrote it"
             ) from error
-        if metadata.get("format_version") != FORMAT_VERSION:
+        if metadata.get("format_version") not in READABLE_VERSIONS:
             raise ValueError(
                 f"{path} has format version {metadata.get('format_version')}, this code reads "
-                f"{FORMAT_VERSION}; regenerate it"
+                f"{list(READABLE_VERSIONS)}; regenerate it"
             )
+        selection = Selection(
+            **{
+                kind: {
+                    key.removeprefix(f"{kind}/"): value
+                    for key, value in arrays.items()
+                    if key.startswith(f"{kind}/")
+                }
+                for kind in Selection.KINDS
+            }
+        )
         return cls(
             errors=errors,
             class_index=class_index,
             config=metadata["config"],
             class_names=tuple(metadata["class_names"]),
-            extras=extras,
+            class_posterior=arrays.get("class_posterior"),
+            selection=selection,
             provenance=metadata["provenance"],
         )
 

@@ -31,14 +31,8 @@ import numpy as np
 from jaxtyping import ArrayLike
 
 from icl_theory._types import Key
-from icl_theory.predictors import (
-    AbstractBayesPredictor,
-    AbstractPredictor,
-    predict,
-    prefix_posteriors,
-)
+from icl_theory.predictors import AbstractPredictor, predict, predict_where_defined
 from icl_theory.priors.inputs import AbstractInputDistribution, IsotropicGaussian
-from icl_theory.prompts import Prompts
 
 # Below this (relative to the predictions' scale) the two class predictors agree and beta is
 # not identified.
@@ -52,46 +46,19 @@ class ImpliedWeight(NamedTuple):
     unexplained: np.ndarray
 
 
-def implied_weight(
-    predictor: AbstractPredictor,
-    class_a: AbstractPredictor,
-    class_b: AbstractPredictor,
-    prompts: Prompts,
-    key: Key,
-    *,
-    n_queries: int = 32,
-    inputs: AbstractInputDistribution | None = None,
-) -> ImpliedWeight:
-    """The implied weight of class A (module docstring) at every prompt and position."""
-    queries = sample_queries(key, n_queries, prompts.dim, inputs)
-    m, a, b = (
-        query_predictions(p, prompts.xs, prompts.ys, queries) for p in (predictor, class_a, class_b)
-    )
-    defined = posterior_defined(class_a, prompts.xs, prompts.ys) & posterior_defined(
-        class_b, prompts.xs, prompts.ys
-    )
-    return blend_weight(m, a, b, defined)
-
-
 def posterior_defined(
     predictor: AbstractPredictor, xs: ArrayLike, ys: ArrayLike, *, chunk: int = 256
 ) -> np.ndarray:
-    """`(prompts, points)`: where `predictor` has a prediction given `y_<i`. Everywhere for a
-    predictor without a prior; for a Bayes predictor, where its prior gives the prefix positive
-    probability (`log_density > -inf`): noise-free data outside its class have no posterior."""
+    """`(prompts, points)`: where `predictor` has a prediction given `y_<i`
+    (`AbstractPredictor.predict_defined`: a Bayes predictor has none where its prior gives the
+    prefix probability zero)."""
     xs, ys = np.asarray(xs), np.asarray(ys)
-    if not isinstance(predictor, AbstractBayesPredictor):
-        return np.ones(ys.shape, bool)
-    parts = [
-        ~np.isneginf(
-            np.asarray(
-                prefix_posteriors(
-                    predictor, xs[start : start + chunk], ys[start : start + chunk]
-                ).log_density
-            )
+    parts = []
+    for start in range(0, xs.shape[0], chunk):
+        _, defined = predict_where_defined(
+            predictor, xs[start : start + chunk], ys[start : start + chunk]
         )
-        for start in range(0, xs.shape[0], chunk)
-    ]
+        parts.append(np.asarray(defined))
     return np.concatenate(parts)
 
 
@@ -113,29 +80,6 @@ class ImpliedFunction(NamedTuple):
     nonlinear: np.ndarray
 
 
-def implied_linear_function(
-    predictor: AbstractPredictor,
-    prompts: Prompts,
-    key: Key,
-    *,
-    n_queries: int | None = None,
-    inputs: AbstractInputDistribution | None = None,
-) -> ImpliedFunction:
-    """The linear function the predictor applies to a new query after each context (Akyurek et
-    al. 2022, Panwar et al. 2023): `w = argmin sum_q (m(q) - q . w)^2` over `n_queries` queries
-    (default `2 dim`; at least `dim`, or `w` is not identified)."""
-    dim = prompts.dim
-    n_queries = 2 * dim if n_queries is None else n_queries
-    if n_queries < dim:
-        raise ValueError(
-            f"n_queries={n_queries} cannot identify a linear function of dim={dim} inputs; "
-            f"use at least {dim} (default 2 * dim)"
-        )
-    queries = sample_queries(key, n_queries, dim, inputs)
-    m = query_predictions(predictor, prompts.xs, prompts.ys, queries)
-    return linear_fit(m, queries)
-
-
 def linear_fit(m: np.ndarray, queries: np.ndarray) -> ImpliedFunction:
     """Least-squares `w` of `m[..., q] ~ queries[q] . w` (min-norm if `queries` is rank
     deficient), and `nonlinear = sum_q (m - queries w)^2 / sum_q m^2` (NaN where `m` is 0)."""
@@ -146,16 +90,17 @@ def linear_fit(m: np.ndarray, queries: np.ndarray) -> ImpliedFunction:
     return ImpliedFunction(weights=weights, nonlinear=nonlinear)
 
 
-def off_support_share(weights: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Share of each implied function's squared norm on coordinates where the true function is
-    zero: `sum_{j: truth_j = 0} w_j^2 / sum_j w_j^2`.
+def off_support_share(weights: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Share of each implied function's squared norm on coordinates the true function does not
+    depend on: `sum_{j not relevant} w_j^2 / sum_j w_j^2`.
 
-    `weights` `(prompts, points, dim)`, `truth` `(prompts, dim)`. 0 for a predictor that found
+    `weights` `(prompts, points, dim)`, `relevant` `(prompts, dim)` booleans
+    (`AbstractPrior.relevant_inputs`: a sparse function's support). 0 for a predictor that found
     the support (noise-free sparse Bayes from k + 1 examples), about `(d - k) / d` of the energy
-    for one that spreads it evenly. NaN where the truth has no zero coordinate (nothing to find)
-    or `w` is 0.
+    for one that spreads it evenly. NaN where every coordinate is relevant (nothing to find) or
+    `w` is 0.
     """
-    off = (truth == 0)[:, None, :]
+    off = ~np.asarray(relevant, bool)[:, None, :]
     energy = np.sum(weights**2, axis=-1)
     share = np.sum(np.where(off, weights**2, 0.0), axis=-1) / np.where(energy > 0, energy, 1.0)
     defined = off.any(axis=-1) & (energy > 0)
@@ -226,8 +171,6 @@ __all__ = [
     "ImpliedFunction",
     "ImpliedWeight",
     "blend_weight",
-    "implied_linear_function",
-    "implied_weight",
     "linear_fit",
     "off_support_share",
     "posterior_defined",

@@ -6,15 +6,11 @@ self-attention and a 4x GELU MLP, a final LayerNorm and a linear read-out to a s
 prediction for `y_i` is read at the token of `x_i`, which sees `x_<=i` and `y_<i` only, so the
 model is a predictor in the sense of `icl_theory.predictors` (one prompt in, `(n,)` out).
 
-Layout for speed (measured on the 2-core CPU, `benchmarks/training_speed.py`): the model is
-written on a batch (`batched`; `__call__` is the one-prompt view), so each weight gradient is one
-matmul over batch and tokens; the blocks' parameters are stacked along a leading layer axis and
-applied by a fully unrolled `lax.scan`; the
-three attention projections are one `(E, 3E)` matmul; attention runs on all heads at once.
-Loss gradient of `small` at batch 64, d = 5, one thread
-(`benchmarks/loss_gradient_profile.py`): 57 ms under `vmap`, 30 ms written on the batch (the
-forward pass is 5 to 6 ms). Unrolling the layer scan roughly halved the gradient time again (an
-ad-hoc measurement while choosing the layout; the rolled scan is not kept as an option).
+Layout for speed (its measurements: `docs/performance.md`): the model is written on a batch
+(`batched`; `__call__` is the one-prompt view), so each weight gradient is one matmul over batch
+and tokens; the blocks' parameters are stacked along a leading layer axis and applied by a fully
+unrolled `lax.scan`; the three attention projections are one `(E, 3E)` matmul; attention runs on
+all heads at once.
 """
 
 import math

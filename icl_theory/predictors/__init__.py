@@ -1,20 +1,24 @@
 """Predictors: one prompt in, one prediction per position out (exact Bayes and baselines)."""
 
-from icl_theory.predictors.base import AbstractPredictor, predict
+from icl_theory.predictors.base import AbstractPredictor, predict, predict_where_defined
 from icl_theory.predictors.bayes import (
     AbstractBayesPredictor,
     DenseBayes,
     MixtureBayes,
+    NoBayesPredictor,
     PoolBayes,
     SparseBayes,
     bayes_predictor,
     class_posteriors,
+    find_bayes_predictor,
+    has_bayes_predictor,
     prefix_posteriors,
+    register_bayes_predictor,
 )
 from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
+from icl_theory.predictors.gaussian import gaussian_linear_posterior
 from icl_theory.predictors.nuts import NutsPredictor
 from icl_theory.predictors.periodic import ConvexBayes, SinusoidBayes
-from icl_theory.predictors.reference import reference_predictor
 
 __all__ = [
     "AbstractBayesPredictor",
@@ -23,6 +27,7 @@ __all__ = [
     "DenseBayes",
     "MixedPosterior",
     "MixtureBayes",
+    "NoBayesPredictor",
     "NutsPredictor",
     "PoolBayes",
     "PrefixPosterior",
@@ -31,7 +36,11 @@ __all__ = [
     "bayes_predictor",
     "class_posteriors",
     "combine",
+    "find_bayes_predictor",
+    "gaussian_linear_posterior",
+    "has_bayes_predictor",
     "predict",
+    "predict_where_defined",
     "prefix_posteriors",
-    "reference_predictor",
+    "register_bayes_predictor",
 ]

@@ -12,7 +12,7 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 
 from icl_theory._types import BatchXs, BatchYs, Preds, Xs, Ys
 
@@ -26,6 +26,13 @@ class AbstractPredictor(eqx.Module):
     @abc.abstractmethod
     def __call__(self, xs: Xs, ys: Ys) -> Preds:
         """`preds[i]` from `xs[:i+1]` and `ys[:i]`."""
+
+    def predict_defined(self, xs: Xs, ys: Ys) -> tuple[Preds, Bool[Array, " n_points"]]:
+        """The predictions, and where each is one. Everywhere, except for a predictor with a
+        prior that gives the prefix `y_<i` probability zero (a Bayes predictor on noise-free data
+        outside its class): it has no posterior there, and what it falls back to is not a
+        prediction."""
+        return self(xs, ys), jnp.ones(ys.shape, bool)
 
 
 def predict(
@@ -42,6 +49,25 @@ def predict(
         with jax.enable_x64(True):
             return _batched(predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64))
     return _batched(predictor, jnp.asarray(xs), jnp.asarray(ys))
+
+
+def predict_where_defined(
+    predictor: AbstractPredictor,
+    xs: Float[ArrayLike, "batch n_points dim"],
+    ys: Float[ArrayLike, "batch n_points"],
+) -> tuple[Float[Array, "batch n_points"], Bool[Array, "batch n_points"]]:
+    """`predictor.predict_defined` on a batch, like `predict` (precision, `jit`)."""
+    if predictor.needs_float64:
+        with jax.enable_x64(True):
+            return _batched_defined(
+                predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64)
+            )
+    return _batched_defined(predictor, jnp.asarray(xs), jnp.asarray(ys))
+
+
+@eqx.filter_jit
+def _batched_defined(predictor: AbstractPredictor, xs: BatchXs, ys: BatchYs):
+    return jax.vmap(predictor.predict_defined)(xs, ys)
 
 
 @eqx.filter_jit

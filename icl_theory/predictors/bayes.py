@@ -1,18 +1,20 @@
 """Exact Bayes-optimal (posterior predictive mean) predictors for the priors.
 
-`bayes_predictor(prior)` returns the predictor for any prior that has one. Every Bayes predictor
+`bayes_predictor(prior)` returns the predictor for any prior that has one (`has_bayes_predictor`
+asks; `register_bayes_predictor` adds one for a new prior). Every Bayes predictor
 also exposes `posterior(xs, ys) -> PrefixPosterior` (predictions plus the evidence of each prefix),
 which is what lets mixtures and pools be built from their components' posteriors exactly.
 """
 
 import abc
-import functools
 import math
+from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 
 from icl_theory._types import Preds, Xs, Ys
 from icl_theory.predictors.base import AbstractPredictor, require_float64
@@ -31,6 +33,15 @@ class AbstractBayesPredictor(AbstractPredictor):
     def __call__(self, xs: Xs, ys: Ys) -> Preds:
         require_float64(xs)
         return self.posterior(xs, ys).mean
+
+    def predict_defined(self, xs: Xs, ys: Ys) -> tuple[Preds, Bool[Array, " n_points"]]:
+        require_float64(xs)
+        posterior = self.posterior(xs, ys)
+        return posterior.mean, ~jnp.isneginf(posterior.log_density)
+
+    def class_weights(self, xs: Xs, ys: Ys) -> Float[Array, "classes n_points"]:
+        """`p(class | y_<i)` over the prior's `classes` at each position (one class: 1)."""
+        return jnp.ones((1, ys.shape[0]), xs.dtype)
 
 
 class DenseBayes(AbstractBayesPredictor):
@@ -76,6 +87,9 @@ class MixtureBayes(AbstractBayesPredictor):
         self.prior = prior
         self.components = tuple(bayes_predictor(c) for c in prior.components)
 
+    def class_weights(self, xs: Xs, ys: Ys) -> Float[Array, "classes n_points"]:
+        return self.class_posterior(xs, ys).weights
+
     def class_posterior(self, xs: Xs, ys: Ys) -> MixedPosterior:
         """Posterior over classes at each position (`weights`: `(n_classes, n_points)`), given
         `y_<i`; at position 0 it equals the mixing weights."""
@@ -111,7 +125,7 @@ class PoolBayes(AbstractBayesPredictor):
 
 
 def class_posteriors(
-    predictor: MixtureBayes,
+    predictor: AbstractBayesPredictor,
     xs: Float[ArrayLike, "batch n_points dim"],
     ys: Float[ArrayLike, "batch n_points"],
 ) -> Float[Array, "batch classes n_points"]:
@@ -123,8 +137,8 @@ def class_posteriors(
 
 
 @eqx.filter_jit
-def _class_posteriors(predictor: MixtureBayes, xs: Array, ys: Array) -> Array:
-    return jax.vmap(lambda x, y: predictor.class_posterior(x, y).weights)(xs, ys)
+def _class_posteriors(predictor: AbstractBayesPredictor, xs: Array, ys: Array) -> Array:
+    return jax.vmap(predictor.class_weights)(xs, ys)
 
 
 def prefix_posteriors(
@@ -146,28 +160,67 @@ def _prefix_posteriors(predictor: AbstractBayesPredictor, xs: Array, ys: Array) 
     return jax.vmap(predictor.posterior)(xs, ys)
 
 
-@functools.singledispatch
+BayesFactory = Callable[[Any], "AbstractBayesPredictor | None"]
+_FACTORIES: dict[type[AbstractPrior], BayesFactory] = {}
+
+
+class NoBayesPredictor(ValueError):
+    """The prior has no registered exact Bayes predictor."""
+
+
+def register_bayes_predictor(prior_type: type[AbstractPrior], factory: BayesFactory) -> None:
+    """Make `factory(prior)` the exact Bayes predictor of every `prior_type` instance (and of
+    its subclasses'). The factory returns `None` for an instance it does not cover (e.g. a
+    convex combination of a pair without a closed form)."""
+    _FACTORIES[prior_type] = factory
+
+
+def find_bayes_predictor(prior: AbstractPrior) -> AbstractBayesPredictor | None:
+    """The exact Bayes predictor of `prior`, or `None` when none is registered for it."""
+    for cls in type(prior).__mro__:
+        if cls in _FACTORIES:
+            return _FACTORIES[cls](prior)
+    return None
+
+
+def has_bayes_predictor(prior: AbstractPrior) -> bool:
+    return find_bayes_predictor(prior) is not None
+
+
 def bayes_predictor(prior: AbstractPrior) -> AbstractBayesPredictor:
-    """The exact Bayes predictor of `prior`. New priors register theirs with
-    `@bayes_predictor.register`."""
-    raise ValueError(
-        f"no exact Bayes predictor is registered for {type(prior).__name__}; register one with "
-        "@icl_theory.predictors.bayes_predictor.register, or use the NUTS predictor."
-    )
+    """The exact Bayes predictor of `prior`; `NoBayesPredictor` when none is registered."""
+    predictor = find_bayes_predictor(prior)
+    if predictor is None:
+        raise NoBayesPredictor(
+            f"no exact Bayes predictor is registered for {prior.label}; register one with "
+            "icl_theory.predictors.register_bayes_predictor, or use the NUTS predictor "
+            "(icl_theory.predictors.NutsPredictor)"
+        )
+    return predictor
 
 
-bayes_predictor.register(DenseLinear, DenseBayes)
-bayes_predictor.register(SparseLinear, SparseBayes)
-bayes_predictor.register(Mixture, MixtureBayes)
-bayes_predictor.register(FinitePool, PoolBayes)
+def _mixture_bayes(prior: Mixture) -> MixtureBayes | None:
+    if not all(has_bayes_predictor(c) for c in prior.components):
+        return None
+    return MixtureBayes(prior)
+
+
+register_bayes_predictor(DenseLinear, DenseBayes)
+register_bayes_predictor(SparseLinear, SparseBayes)
+register_bayes_predictor(Mixture, _mixture_bayes)
+register_bayes_predictor(FinitePool, PoolBayes)
 
 __all__ = [
     "AbstractBayesPredictor",
     "DenseBayes",
     "MixtureBayes",
+    "NoBayesPredictor",
     "PoolBayes",
     "SparseBayes",
     "bayes_predictor",
     "class_posteriors",
+    "find_bayes_predictor",
+    "has_bayes_predictor",
     "prefix_posteriors",
+    "register_bayes_predictor",
 ]

@@ -15,7 +15,11 @@ import jax.numpy as jnp
 
 from icl_theory._types import Xs, Ys
 from icl_theory._validation import check_positive_int, invalid
-from icl_theory.predictors.bayes import AbstractBayesPredictor, DenseBayes, bayes_predictor
+from icl_theory.predictors.bayes import (
+    AbstractBayesPredictor,
+    DenseBayes,
+    register_bayes_predictor,
+)
 from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
 from icl_theory.predictors.frequency import frequency_marginal_posterior
 from icl_theory.priors import ConvexCombination, DenseLinear, Sinusoid
@@ -69,7 +73,14 @@ class ConvexBayes(AbstractBayesPredictor):
 
     def __check_init__(self) -> None:
         check_positive_int("ConvexBayes", "nodes", self.nodes)
-        _linear_and_sinusoid(self.prior)
+        if _linear_and_sinusoid(self.prior) is None:
+            raise invalid(
+                "ConvexBayes",
+                "prior",
+                self.prior.label,
+                "the exact Bayes predictor covers DenseLinear with Sinusoid (either order); use "
+                "the NUTS predictor for other pairs",
+            )
         if self.prior.alpha in (0.0, 1.0):
             raise invalid(
                 "ConvexBayes",
@@ -79,7 +90,9 @@ class ConvexBayes(AbstractBayesPredictor):
             )
 
     def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
-        linear, sinusoid, alpha = _linear_and_sinusoid(self.prior)
+        parts = _linear_and_sinusoid(self.prior)
+        assert parts is not None  # checked at construction
+        linear, sinusoid, alpha = parts
         prior_std = jnp.concatenate(
             [
                 jnp.full((linear.dim,), linear.tau, xs.dtype),
@@ -111,30 +124,22 @@ def _sum_over_axes(per_axis: PrefixPosterior) -> MixedPosterior:
     return combine(log_prior, per_axis.mean, per_axis.order, per_axis.log_density)
 
 
-def _linear_and_sinusoid(prior: ConvexCombination) -> tuple[DenseLinear, Sinusoid, float]:
-    """The dense and sinusoid parts of a combination and the dense part's weight."""
+def _linear_and_sinusoid(prior: ConvexCombination) -> tuple[DenseLinear, Sinusoid, float] | None:
+    """The dense and sinusoid parts of a combination and the dense part's weight (`None` for any
+    other pair)."""
     first, second = prior.first, prior.second
     if isinstance(first, DenseLinear) and isinstance(second, Sinusoid):
         return first, second, prior.alpha
     if isinstance(first, Sinusoid) and isinstance(second, DenseLinear):
         return second, first, 1.0 - prior.alpha
-    raise invalid(
-        "ConvexCombination",
-        "first/second",
-        f"{type(first).__name__}, {type(second).__name__}",
-        "the exact Bayes predictor covers DenseLinear with Sinusoid (either order); use the "
-        "NUTS predictor for other pairs",
-    )
+    return None
 
 
-@bayes_predictor.register
-def _(prior: Sinusoid) -> AbstractBayesPredictor:
-    return SinusoidBayes(prior)
-
-
-@bayes_predictor.register
-def _(prior: ConvexCombination) -> AbstractBayesPredictor:
-    linear, sinusoid, alpha = _linear_and_sinusoid(prior)
+def _convex_bayes(prior: ConvexCombination) -> AbstractBayesPredictor | None:
+    parts = _linear_and_sinusoid(prior)
+    if parts is None:  # only DenseLinear with Sinusoid has a closed form here
+        return None
+    linear, sinusoid, alpha = parts
     # At the end points the combination is one class; its own predictor is exact and cheaper
     # (and the combined features would carry a zero prior scale).
     if alpha == 1.0:
@@ -142,3 +147,7 @@ def _(prior: ConvexCombination) -> AbstractBayesPredictor:
     if alpha == 0.0:
         return SinusoidBayes(eqx.tree_at(lambda p: p.noise_std, sinusoid, prior.noise_std))
     return ConvexBayes(prior)
+
+
+register_bayes_predictor(Sinusoid, SinusoidBayes)
+register_bayes_predictor(ConvexCombination, _convex_bayes)

@@ -16,6 +16,7 @@ from icl_theory.priors.pool import FinitePool
 from icl_theory.priors.probabilistic import prior_model
 from icl_theory.priors.registry import PRIORS, build_prior, register_prior
 from icl_theory.priors.relu import ReluNetwork, ReluTask
+from icl_theory.priors.serialise import prior_from_data, prior_to_data
 from icl_theory.priors.sinusoid import Sinusoid, SinusoidTask
 from icl_theory.priors.sparse import SparseLinear
 
@@ -44,6 +45,8 @@ __all__ = [
     "Task",
     "build_prior",
     "drawn_class_variance",
+    "prior_from_data",
     "prior_model",
+    "prior_to_data",
     "register_prior",
 ]

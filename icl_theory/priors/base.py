@@ -15,7 +15,7 @@ from typing import Any
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 
@@ -61,6 +61,29 @@ class AbstractPrior(eqx.Module):
         All priors here have mean zero, so this is the error of the zero predictor at `x`;
         dividing squared errors by it puts every class on one axis (the zero predictor scores 1).
         """
+
+    @property
+    def classes(self) -> tuple["AbstractPrior", ...]:
+        """The classes whose prompts are told apart in results (`class_index` picks one): the
+        prior itself, or a mixture's components."""
+        return (self,)
+
+    @property
+    def class_weights(self) -> tuple[float, ...]:
+        """The prior probability of each of `classes`."""
+        return (1.0,)
+
+    @property
+    def label(self) -> str:
+        """A short name for tables and legends: the class name, plus the field that tells two
+        instances apart where the name alone does not (`SparseLinear(k=2)`)."""
+        return type(self).__name__
+
+    def relevant_inputs(self, task: Task) -> Bool[Array, " dim"]:
+        """Which input coordinates the sampled function depends on. All of them unless the class
+        knows better (a sparse function's support); the implied-linear-function diagnostic
+        measures a predictor's weight off them."""
+        return jnp.ones((self.dim,), bool)
 
     def min_active_dims(self) -> int:
         """The fewest active input coordinates (under a curriculum) on which this class can draw

@@ -9,6 +9,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 import numpyro
+from jaxtyping import Array, Bool
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, invalid
@@ -67,6 +68,13 @@ class ConvexCombination(AbstractPrior):
 
     def class_index(self, task: PairTask) -> IntScalar:
         return zero_class()
+
+    @property
+    def label(self) -> str:
+        return f"ConvexCombination({self.first.label}, {self.second.label}, alpha={self.alpha:g})"
+
+    def relevant_inputs(self, task: PairTask) -> Bool[Array, " dim"]:
+        return self.first.relevant_inputs(task.first) | self.second.relevant_inputs(task.second)
 
     def output_variance(self, x: Point, active_dims: Count | None = None) -> Scalar:
         first = self.first.output_variance(x, active_dims)

@@ -5,7 +5,7 @@ import math
 import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int
@@ -32,6 +32,9 @@ class AbstractLinearPrior(AbstractPrior):
 
     def class_index(self, task: LinearTask) -> IntScalar:
         return zero_class()
+
+    def relevant_inputs(self, task: LinearTask) -> Bool[Array, " dim"]:
+        return task.w != 0
 
 
 class DenseLinear(AbstractLinearPrior):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpyro
 import numpyro.distributions as dist
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_probabilities, invalid
@@ -79,6 +79,18 @@ class Mixture(AbstractPrior):
     def class_index(self, task: MixtureTask) -> IntScalar:
         return task.component
 
+    @property
+    def classes(self) -> tuple[AbstractPrior, ...]:
+        return self.components
+
+    @property
+    def class_weights(self) -> tuple[float, ...]:
+        return self.weights
+
+    def relevant_inputs(self, task: MixtureTask) -> Bool[Array, " dim"]:
+        relevant = [c.relevant_inputs(t) for c, t in zip(self.components, task.tasks, strict=True)]
+        return jnp.stack(relevant)[task.component]
+
     def output_variance(self, x: Point, active_dims: Count | None = None) -> Scalar:
         variances = jnp.stack([c.output_variance(x, active_dims) for c in self.components])
         return jnp.asarray(self.weights, dtype=variances.dtype) @ variances
@@ -119,7 +131,7 @@ def drawn_class_variance(
     prompts by the mixture's variance would score the zero predictor 1.6 on them and 0.4 on
     sparse ones (d = 8, k = 2), and per-class curves would not share an axis.
     """
-    classes = prior.components if isinstance(prior, Mixture) else (prior,)
+    classes = prior.classes
 
     def per_prompt(points, index):
         variances = [

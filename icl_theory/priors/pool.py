@@ -5,6 +5,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+from jaxtyping import Array, Bool
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_positive_int, invalid
@@ -59,6 +60,9 @@ class FinitePool(AbstractPrior):
 
     def observation_std(self, task: tuple[IntScalar, Task]) -> Scalar:
         return self.base.observation_std(task[1])
+
+    def relevant_inputs(self, task: tuple[IntScalar, Task]) -> Bool[Array, " dim"]:
+        return self.base.relevant_inputs(task[1])
 
     def class_index(self, task: tuple[IntScalar, Task]) -> IntScalar:
         return task[0].astype(jnp.int32)

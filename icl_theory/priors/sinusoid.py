@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpyro
 import numpyro.distributions as dist
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 from icl_theory._types import Count, IntScalar, Key, Point, Scalar, Xs, Ys
 from icl_theory._validation import check_nonnegative, check_positive, check_positive_int, invalid
@@ -76,6 +76,9 @@ class Sinusoid(AbstractPrior):
 
     def class_index(self, task: SinusoidTask) -> IntScalar:
         return zero_class()
+
+    def relevant_inputs(self, task: SinusoidTask) -> Bool[Array, " dim"]:
+        return jnp.arange(self.dim) == task.axis
 
     def output_variance(self, x: Point, active_dims: Count | None = None) -> Scalar:
         # a^2 sin^2 + b^2 cos^2 in expectation: amplitude_std^2 whatever x, omega and j are.

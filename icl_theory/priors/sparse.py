@@ -68,6 +68,10 @@ class SparseLinear(AbstractLinearPrior):
     def min_active_dims(self) -> int:
         return self.k
 
+    @property
+    def label(self) -> str:
+        return f"SparseLinear(k={self.k})"
+
     def with_unit_output_variance(self) -> "AbstractPrior":
         return eqx.tree_at(lambda p: p.tau, self, 1.0 / math.sqrt(self.k))
 

@@ -7,6 +7,7 @@ from icl_theory.training.run import (
     TrainingDivergedError,
     TrainResult,
     load_model,
+    load_prior,
     resume,
     train,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "Trainer",
     "TrainingDivergedError",
     "load_model",
+    "load_prior",
     "normalised_error",
     "resume",
     "train",

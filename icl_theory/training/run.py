@@ -1,6 +1,7 @@
 """The host loop of a training run and its folder.
 
     RUN/config.json       the TrainConfig (written once, atomically)
+    RUN/prior.json        the prior it built, every field (`prior_to_data`; `load_prior`)
     RUN/metrics.jsonl     one JSON object per host call: step, loss, learning_rate, steps_per_s;
                           and per evaluation: step, eval_error (per position, normalised)
     RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py)
@@ -33,6 +34,7 @@ import jax
 import numpy as np
 
 from icl_theory.model.gpt2 import GPT2
+from icl_theory.priors import AbstractPrior, prior_from_data, prior_to_data
 from icl_theory.records import provenance, write_atomic, write_json_atomic
 from icl_theory.training.checkpoint import (
     CHECKPOINT_NAME,
@@ -45,6 +47,7 @@ from icl_theory.training.progress import Progress
 from icl_theory.training.trainer import Trainer, TrainState, evaluation_set, normalised_error
 
 CONFIG_NAME = "config.json"
+PRIOR_NAME = "prior.json"
 METRICS_NAME = "metrics.jsonl"
 
 
@@ -88,6 +91,7 @@ def train(
         )
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / CONFIG_NAME, config.to_json())
+    write_json_atomic(out / PRIOR_NAME, prior_to_data(config.build_prior()))
     write_json_atomic(out / "provenance.json", provenance())
     trainer = Trainer(config, devices)
     return _loop(trainer, trainer.init_state(), out, progress=progress, stop_at=stop_at)
@@ -143,6 +147,15 @@ def _recorded_config(out: Path) -> TrainConfig:
             f"{path} is not a readable training config ({error}): the run cannot be continued; "
             "start a new one with `icl-theory train --out`"
         ) from error
+
+
+def load_prior(out: str | Path) -> AbstractPrior:
+    """The prior a run trained on, as it recorded it (runs older than `prior.json`: rebuilt from
+    their config)."""
+    out = Path(out)
+    if (out / PRIOR_NAME).exists():
+        return prior_from_data(json.loads((out / PRIOR_NAME).read_text()))
+    return _recorded_config(out).build_prior()
 
 
 def load_model(out: str | Path) -> GPT2:

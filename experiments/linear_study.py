@@ -1,20 +1,23 @@
 """The linear model-selection study (Yadlowsky et al. 2023, first and third findings): which
-models to train, on what, for how long, at each preset; shared by the experiments
-`dense_sparse_mixture`, `intermediate_sparsity` and `mixture_weights`, which reuse each other's
-runs (the 50/50 mixture model serves all three).
+models to train, on what, for how long, at each preset, and where the runs and outputs live;
+shared by the experiments `dense_sparse_mixture`, `intermediate_sparsity` and `mixture_weights`,
+which reuse each other's runs (the 50/50 mixture model serves all three).
 
-Presets: `smoke` (CI: tiny models, seconds each), `small` (this 2-core CPU, one core per
-run, two at a time: 28-34 minutes for each of the 18,000-step main models, 15-17 for the
-9,000-step noisy and re-weighted ones), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20
-sparse, 41 points, 12-layer width-256 GPT-2 with Garg's curriculum).
+Presets: `smoke` (the test suite: tiny models, seconds each), `small` (a 2-core CPU, one core
+per run), `paper` (a GPU: Yadlowsky et al.'s d = 20, 2-of-20 sparse, 41 points, 12-layer
+width-256 GPT-2 with Garg's curriculum). Why the `small` preset is what it is, and what its runs
+cost: `experiments/README.md`.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from icl_theory.curriculum import Curriculum
+from icl_theory.priors import DenseLinear, Mixture, SparseLinear
 from icl_theory.training.config import TrainConfig
 
 NOISE_FREE = 0.0
+EXPERIMENTS = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,23 @@ class LinearStudy:
         return sorted({n for n in lengths if n < self.n_points})
 
     def sparse_spec(self) -> str:
+        """The sparse class as a training config's prior spec."""
         return f"sparse(k={self.k})"
 
     def mixture_spec(self, dense_weight: float = 0.5) -> str:
-        return f"{dense_weight:g}*dense + {1 - dense_weight:g}*sparse(k={self.k})"
+        """The mixture as a training config's prior spec (`mixture` is the same prior built)."""
+        dense, sparse = _weights(dense_weight)
+        return f"{dense:g}*dense + {sparse:g}*sparse(k={self.k})"
+
+    def mixture(self, dense_weight: float = 0.5, noise_std: float = NOISE_FREE) -> Mixture:
+        """The dense + k-sparse mixture with the given dense weight, every class at `noise_std`."""
+        return Mixture(
+            (
+                DenseLinear(dim=self.dim, noise_std=noise_std),
+                SparseLinear(dim=self.dim, k=self.k, noise_std=noise_std),
+            ),
+            _weights(dense_weight),
+        )
 
     def config(
         self, prior: str, *, noise_std: float, seed: int, secondary: bool = False
@@ -122,6 +138,12 @@ class LinearStudy:
         return runs | self.weighted_mixtures()
 
 
+def _weights(dense_weight: float) -> tuple[float, float]:
+    """The dense and sparse weights, the sparse one rounded so that `1 - 0.9` is the 0.1 the
+    spec text says."""
+    return dense_weight, round(1.0 - dense_weight, 12)
+
+
 def run_name(label: str, noise_std: float, seed: int) -> str:
     return f"{label}_noise{noise_std:g}_seed{seed}"
 
@@ -141,15 +163,11 @@ PRESETS = {
         eval_every=50,
         checkpoint_every=50,
     ),
-    # Without a curriculum the small model sat at the zero predictor (normalised loss 1.00) for
-    # 5,000 steps at d = 8 (learning rate 2e-3); with this one the loss fell from the start.
     "small": LinearStudy(
         name="small",
         dim=8,
         k=2,
         n_points=17,
-        # 6 layers: the 3-layer `small` model crept from a normalised loss of 0.376 to 0.326
-        # between steps 6,000 and 24,000 (dense error 0.23 at d examples); depth did more.
         model="small-deep",
         steps=18_000,
         secondary_steps=9_000,
@@ -178,10 +196,29 @@ PRESETS = {
 }
 
 
+def experiment_dir(experiment: str, preset: str, kind: str, root: Path | None = None) -> Path:
+    """`experiments/EXPERIMENT/KIND/PRESET` (KIND: results, figures, tables); `root` replaces
+    the `experiments` folder (the tests write to a temporary one)."""
+    return (root or EXPERIMENTS) / experiment / kind / preset
+
+
+def runs_dir(preset: str, root: Path | None = None) -> Path:
+    """Training runs shared by the experiments: `experiments/runs/PRESET/NAME`."""
+    return (root or EXPERIMENTS) / "runs" / preset
+
+
 def study(preset: str) -> LinearStudy:
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     return PRESETS[preset]
 
 
-__all__ = ["NOISE_FREE", "PRESETS", "LinearStudy", "run_name", "study"]
+__all__ = [
+    "NOISE_FREE",
+    "PRESETS",
+    "LinearStudy",
+    "experiment_dir",
+    "run_name",
+    "runs_dir",
+    "study",
+]

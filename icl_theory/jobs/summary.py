@@ -9,7 +9,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from icl_theory.priors.base import AbstractPrior
-from icl_theory.priors.mixture import Mixture
 from icl_theory.prompts import Prompts
 
 
@@ -32,10 +31,9 @@ class ClassSummary:
 
 
 def summarise(prior: AbstractPrior, prompts: Prompts) -> list[ClassSummary]:
-    components = prior.components if isinstance(prior, Mixture) else (prior,)
-    weights = prior.weights if isinstance(prior, Mixture) else (1.0,)
+    components, weights = prior.classes, prior.class_weights
     batch = prompts.batch_size
-    classes = np.asarray(prompts.class_index) if isinstance(prior, Mixture) else np.zeros(batch)
+    classes = np.asarray(prompts.class_index) if len(components) > 1 else np.zeros(batch)
     mask = np.asarray(prompts.point_mask)
     fs = np.asarray(prompts.fs)
     rows = []

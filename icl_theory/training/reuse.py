@@ -79,7 +79,7 @@ def train_all(
             (
                 queue,
                 subprocess.Popen(
-                    [sys.executable, "-m", "icl_theory.studies.runs", *arguments], env=env
+                    [sys.executable, "-m", "icl_theory.training.reuse", *arguments], env=env
                 ),
             )
         )

@@ -1,0 +1,89 @@
+"""What the linear experiments share beyond their presets: loading a study's trained models,
+naming them per seed, the provenance line and per-seed table of their Markdown, and their
+command line."""
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from experiments.linear_study import LinearStudy, run_name, runs_dir
+from icl_theory.evaluation import EvalResults
+from icl_theory.predictors import AbstractPredictor
+from icl_theory.tables import value_table
+from icl_theory.training.run import load_model
+
+
+def trained_models(
+    s: LinearStudy, label: str, noise: float, seeds: Sequence[int], root: Path | None
+) -> list[AbstractPredictor]:
+    """The finished `LABEL_noiseN_seedS` models of the study, one per seed."""
+    return [load_model(runs_dir(s.name, root) / run_name(label, noise, seed)) for seed in seeds]
+
+
+def per_seed(models: dict[str, list[AbstractPredictor]], seeds: Sequence[int]) -> dict:
+    """`{"dense model": [m0, m1]}` -> `{"dense model (seed 0)": m0, ...}`."""
+    return {
+        f"{name} (seed {seed})": model
+        for name, seeded in models.items()
+        for seed, model in zip(seeds, seeded, strict=True)
+    }
+
+
+def provenance_line(results: EvalResults) -> str:
+    """Which prompts, which code, which metric: the line under every table's title."""
+    git = results.provenance.get("git", {})
+    code = f"code at git {str(git.get('commit'))[:10]}"
+    if git.get("dirty") is not False:
+        code = (
+            f"**not reproducible from the repository**: {code} with uncommitted changes"
+            if git.get("dirty")
+            else "code of unknown git state"
+        )
+    return (
+        f"\nFrom `{results.config.get('prior_spec')}` evaluation prompts ({results.n_prompts}, "
+        f"seed {results.config.get('seed')}); {code}; errors are squared error against f(x) over "
+        "the class's output variance.\n"
+    )
+
+
+def seed_table(results: EvalResults, seeds: Sequence[int], positions: list[int]) -> str:
+    """Each multi-seed predictor's mean error per training seed: the spread an effect must
+    exceed."""
+    rows, values = [], []
+    for name in results.names:
+        errors = results.errors[name]
+        if errors.shape[0] > 1:
+            for seed, one_seed in zip(seeds, errors, strict=True):
+                rows.append(f"{name} (seed {seed})")
+                values.append(np.nanmean(one_seed[:, positions], axis=0))
+    if not rows:
+        return "One training seed per model: no spread to show.\n"
+    return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
+
+
+def main(
+    experiment: str,
+    run: Callable[..., list[Path]],
+    replot: Callable[..., list[Path]],
+    argv: list[str] | None = None,
+) -> None:
+    """Command line of `python -m experiments.EXPERIMENT.run`."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m experiments.{experiment}.run", description=run.__doc__
+    )
+    parser.add_argument("--preset", default="small", choices=["smoke", "small", "paper"])
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="training processes (one XLA thread each); 2 on 2 cores"
+    )
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw tables and figures from saved results"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.replot:
+        written = replot(arguments.preset)
+    else:
+        written = run(arguments.preset, jobs=arguments.jobs, progress=arguments.jobs <= 1)
+    for path in written:
+        print(path)

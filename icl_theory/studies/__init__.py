@@ -1,1 +1,0 @@
-"""Studies: the settings and shared runs behind the scripted experiments in `experiments/`."""

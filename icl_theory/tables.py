@@ -1,0 +1,141 @@
+"""Tables of saved results, in one format for every reader: Markdown for files (the experiments'
+tables) and the terminal (the CLI and the quickstart, through rich). A curve cell reads
+`mean [low, high]` (the 95% bootstrap interval), or n/a where a predictor has no prediction."""
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from icl_theory.evaluation.results import EvalResults
+
+# Only a Bayes predictor has NaN errors: see `evaluate`.
+UNDEFINED_NOTE = (
+    "n/a: no prediction there: the Bayes predictor's prior gives these prompts probability zero "
+    "(noise-free data outside its class, e.g. more than k points of a function that is not "
+    "k-sparse), so it has no posterior to predict with."
+)
+
+
+def curve_rows(
+    results: EvalResults,
+    names: Sequence[str],
+    positions: Sequence[int],
+    *,
+    excess_over: str | None = None,
+) -> tuple[list[list[str]], bool]:
+    """One row per predictor (`excess_over` itself left out): its name, then `mean [low, high]`
+    of its error (or of its paired excess over `excess_over`) at each position; and whether
+    some cell is n/a."""
+    rows, undefined = [], False
+    for name in names:
+        if excess_over is not None and name == excess_over:
+            continue
+        curve = results.excess(name, excess_over) if excess_over else results.curve(name)
+        undefined |= bool(np.isnan(curve.mean[list(positions)]).any())
+        cells = [
+            "n/a"
+            if np.isnan(curve.mean[p])
+            else f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]"
+            for p in positions
+        ]
+        rows.append([name, *cells])
+    return rows, undefined
+
+
+def curve_table(
+    results: EvalResults,
+    names: Sequence[str],
+    positions: Sequence[int],
+    *,
+    excess_over: str | None = None,
+) -> str:
+    """Markdown of `curve_rows`, one column per context length, with the n/a note under it."""
+    rows, undefined = curve_rows(results, names, positions, excess_over=excess_over)
+    lines = ["| predictor | " + " | ".join(f"n = {p}" for p in positions) + " |"]
+    lines.append("|---|" + "---|" * len(positions))
+    lines += [f"| {row[0]} | " + " | ".join(row[1:]) + " |" for row in rows]
+    table = "\n".join(lines) + "\n"
+    return table + (f"\n{UNDEFINED_NOTE}\n" if undefined else "")
+
+
+def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values: np.ndarray) -> str:
+    """Markdown table of plain numbers (rows x columns); NaN reads n/a."""
+    rows = ["| | " + " | ".join(column_labels) + " |", "|---|" + "---|" * len(column_labels)]
+    for label, row in zip(row_labels, values, strict=True):
+        rows.append(
+            f"| {label} | " + " | ".join("n/a" if np.isnan(v) else f"{v:.3f}" for v in row) + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def default_positions(n_points: int) -> list[int]:
+    """A few context lengths spread over a prompt: 1, 2, n/4, n/2 and the last."""
+    return sorted({1, 2, n_points // 4, n_points // 2, n_points - 1} - {0})
+
+
+def print_curve_tables(
+    results: EvalResults, console: Console, positions: Sequence[int] | None = None
+) -> None:
+    """The `curve_rows` of every predictor, one table per class of the evaluation prior."""
+    positions = default_positions(results.n_points) if positions is None else positions
+    classes = results.class_names if len(results.class_names) > 1 else (None,)
+    undefined = False
+    for class_label in classes:
+        subset = results if class_label is None else results.for_class(class_label)
+        title = "all prompts" if class_label is None else f"{class_label} prompts"
+        table = Table(title=f"{title} ({subset.n_prompts}): normalised error [95% CI]")
+        table.add_column("predictor")
+        for position in positions:
+            table.add_column(f"n = {position}", justify="right")
+        rows, some_undefined = curve_rows(subset, list(subset.names), positions)
+        undefined |= some_undefined
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    if undefined:
+        console.print(UNDEFINED_NOTE)
+    bayes = str(results.config.get("bayes", ""))
+    if bayes.startswith("none registered"):
+        console.print(f"Bayes predictor of the evaluation prior: {bayes}")
+
+
+def runs_table(folder: Path) -> str:
+    """Markdown: every run under `folder` with its steps, training time (the sum of the timed
+    compiled calls: compilation, evaluation and checkpoints excluded) and final monitoring error
+    at a few positions (256 prompts of its own training prior)."""
+    rows = [
+        "| run | prior | steps | training time | monitoring error at positions 1 / 3 / 8 / last |",
+        "|---|---|---|---|---|",
+    ]
+    for run in sorted(p for p in folder.iterdir() if (p / "metrics.jsonl").exists()):
+        records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        config = json.loads((run / "config.json").read_text())
+        timed = [r for r in records if "steps_per_s" in r]
+        seconds, previous = 0.0, 0
+        for record in timed:
+            seconds += (record["step"] - previous) / record["steps_per_s"]
+            previous = record["step"]
+        errors = [r["eval_error"] for r in records if "eval_error" in r]
+        last = errors[-1] if errors else []
+        picked = " / ".join(
+            f"{last[p]:.3f}" for p in (1, 3, 8, len(last) - 1) if 0 <= p < len(last)
+        )
+        rows.append(
+            f"| {run.name} | `{config['prior']}` | {previous} | {seconds / 60:.1f} min | {picked} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+__all__ = [
+    "UNDEFINED_NOTE",
+    "curve_rows",
+    "curve_table",
+    "default_positions",
+    "print_curve_tables",
+    "runs_table",
+    "value_table",
+]
