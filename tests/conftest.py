@@ -16,6 +16,21 @@ if os.environ.get("ICL_TEST_XLA_OPTIMISE") != "1":
         os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0"
     ).strip()
 
+# Compiled programs are also kept on disk (JAX's persistent compilation cache), where the two
+# xdist workers, every module after `_release_compiled_programs` has dropped the in-memory copies,
+# the training subprocesses some tests start, and later runs of the suite find them. The cache is
+# keyed by the program, the JAX version and the XLA flags, so a hit is the same executable.
+# Set through the environment so that subprocesses inherit it; `ICL_TEST_JAX_CACHE=` (empty)
+# turns it off.
+if os.environ.get("ICL_TEST_JAX_CACHE") != "":
+    os.environ.setdefault(
+        "JAX_COMPILATION_CACHE_DIR",
+        os.environ.get("ICL_TEST_JAX_CACHE")
+        or os.path.join(os.path.expanduser("~"), ".cache", "icl_theory", "jax"),
+    )
+    # Programs that compile faster than this are cheaper to recompile than to read back.
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+
 import hypothesis
 import jax
 import pytest

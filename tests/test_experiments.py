@@ -6,6 +6,7 @@ import math
 
 import equinox as eqx
 import numpy as np
+import pytest
 
 import experiments.dense_sparse_mixture.run as dense_sparse_mixture
 import experiments.intermediate_sparsity.run as intermediate_sparsity
@@ -26,6 +27,7 @@ EXPERIMENTS = {
 }
 
 
+@pytest.mark.slow
 def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, monkeypatch):
     s = study("smoke")
     # d = 4: C(4, 2) = 6 supports exceed this, so the sweep skips the own-class Bayes predictor at

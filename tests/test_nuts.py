@@ -52,6 +52,7 @@ CLOSED_FORMS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CLOSED_FORMS))
 def test_nuts_agrees_with_the_closed_form(name):
     prior = CLOSED_FORMS[name]
@@ -83,6 +84,7 @@ def importance_sampling(prior, xs, ys, draws, seed):
     return np.array(means), np.array(errors)
 
 
+@pytest.mark.slow
 def test_nuts_agrees_with_importance_sampling_on_relu_networks():
     prior = ReluNetwork(dim=1, hidden=3, noise_std=0.5)
     xs, ys, _, _ = sample64(prior, 32, 1, 4)
@@ -92,6 +94,7 @@ def test_nuts_agrees_with_importance_sampling_on_relu_networks():
     np.testing.assert_array_less(np.abs(mean[0] - reference), Z * np.hypot(stderr[0], error) + 1e-3)
 
 
+@pytest.mark.slow
 def test_nuts_is_prefix_causal():
     prior = CLOSED_FORMS["sparse"]
     xs, ys, _, _ = sample64(prior, 33, 1, 5)

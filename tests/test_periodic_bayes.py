@@ -170,6 +170,7 @@ def test_convex_end_points_are_the_single_classes():
         ConvexBayes(ConvexCombination(linear, DenseLinear(dim=2), 0.5))
 
 
+@pytest.mark.slow
 def test_oracle_beats_the_pretraining_mixture_on_combinations():
     """Statistical check on 1,000 paired prompts at alpha = 0.5: the oracle's error is no larger
     than the pretraining-mixture Bayes predictor's, up to 3 standard errors; the mixture, having

@@ -248,6 +248,7 @@ def test_sharded_step_equals_single_device_step():
     assert output.strip() == "ok 5"
 
 
+@pytest.mark.slow
 def test_a_tiny_model_learns_dense_regression_in_context():
     """Issue 4's learning check: tiny model, dense d = 5, 11 points, 4,000 steps at batch 64 and
     learning rate 2e-3 (measured: 0.235 at position 10, 0.29 at 3,000 steps; 5e-4 stayed at
