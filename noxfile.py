@@ -78,6 +78,24 @@ def mixture_weights(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def selection_across_families(session: nox.Session) -> None:
+    """Experiment 4: linear, sinusoid and mixture models (1-D), 3 seeds each."""
+    _experiment(session, "selection_across_families")
+
+
+@nox.session(python=PYTHON)
+def convex_combinations(session: nox.Session) -> None:
+    """Experiment 5: the models of experiment 4 on alpha * linear + (1 - alpha) * sinusoid."""
+    _experiment(session, "convex_combinations")
+
+
+@nox.session(python=PYTHON)
+def frequency_extrapolation(session: nox.Session) -> None:
+    """Experiment 6: the models of experiment 4 on frequencies in and out of the band."""
+    _experiment(session, "frequency_extrapolation")
+
+
+@nox.session(python=PYTHON)
 def quickstart(session: nox.Session) -> None:
     """The main job (`icl-theory quickstart`); `-- --pretrained` uses the committed model."""
     session.install("-e", ".")

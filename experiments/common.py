@@ -6,12 +6,14 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from experiments.linear_study import LinearStudy, run_name, runs_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.predictors import AbstractPredictor
-from icl_theory.tables import value_table
+from icl_theory.tables import sweep_table, value_table
 from icl_theory.training.run import load_model
 
 
@@ -63,17 +65,51 @@ def seed_table(results: EvalResults, seeds: Sequence[int], positions: list[int])
     return value_table(rows, [f"n = {p}" for p in positions], np.array(values))
 
 
+def sweep_panels(
+    sweep: list[EvalResults],
+    values: Sequence[float],
+    positions: Sequence[int],
+    *,
+    xlabel: str,
+    column: Callable[[float], str],
+    shade: tuple[float, float] | None = None,
+) -> tuple[Figure, str]:
+    """An evaluation per value of a setting (alpha, a test frequency): every predictor's mean
+    error against the value, a panel and a Markdown table (95% intervals) per context length;
+    `shade` marks a range of values (the pretraining band)."""
+    names = list(sweep[0].names)
+    figure, axes = plt.subplots(1, len(positions), figsize=(5 * len(positions), 4.5), squeeze=False)
+    text = []
+    for ax, position in zip(axes[0], positions, strict=True):
+        if shade is not None:
+            ax.axvspan(*shade, color="grey", alpha=0.15, label="pretraining band")
+        for name in names:
+            means = [results.mean(name)[position] for results in sweep]
+            style = {"color": "black", "linewidth": 2} if name == "Bayes" else {}
+            ax.plot(values, means, marker="o", label=name, **style)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"normalised error at {position} examples")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+        text.append(f"\n## Normalised error at {position} in-context examples (95% CI)\n\n")
+        text.append(sweep_table(sweep, names, position, [column(v) for v in values]))
+    figure.tight_layout()
+    return figure, "".join(text)
+
+
 def main(
     experiment: str,
     run: Callable[..., list[Path]],
     replot: Callable[..., list[Path]],
     argv: list[str] | None = None,
+    presets: Sequence[str] = ("smoke", "small", "paper"),
 ) -> None:
     """Command line of `python -m experiments.EXPERIMENT.run`."""
     parser = argparse.ArgumentParser(
         prog=f"python -m experiments.{experiment}.run", description=run.__doc__
     )
-    parser.add_argument("--preset", default="small", choices=["smoke", "small", "paper"])
+    parser.add_argument("--preset", default="small", choices=list(presets))
     parser.add_argument(
         "--jobs", type=int, default=1, help="training processes (one XLA thread each); 2 on 2 cores"
     )

@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from icl_theory.evaluation.results import EvalResults
+from icl_theory.evaluation.results import Curve, EvalResults
 
 # Only a Bayes predictor has NaN errors: see `evaluate`.
 UNDEFINED_NOTE = (
@@ -36,14 +36,26 @@ def curve_rows(
             continue
         curve = results.excess(name, excess_over) if excess_over else results.curve(name)
         undefined |= bool(np.isnan(curve.mean[list(positions)]).any())
-        cells = [
-            "n/a"
-            if np.isnan(curve.mean[p])
-            else f"{curve.mean[p]:.3f} [{curve.low[p]:.3f}, {curve.high[p]:.3f}]"
-            for p in positions
-        ]
-        rows.append([name, *cells])
+        rows.append([name, *(_cell(curve, p) for p in positions)])
     return rows, undefined
+
+
+def sweep_table(
+    sweep: Sequence[EvalResults], names: Sequence[str], position: int, columns: Sequence[str]
+) -> str:
+    """Markdown: one row per predictor, one column per result of a sweep (an evaluation per
+    value of a setting), `mean [low, high]` at one context length."""
+    lines = ["| predictor | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for name in names:
+        cells = [_cell(results.curve(name), position) for results in sweep]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(curve: Curve, position: int) -> str:
+    if np.isnan(curve.mean[position]):
+        return "n/a"
+    return f"{curve.mean[position]:.3f} [{curve.low[position]:.3f}, {curve.high[position]:.3f}]"
 
 
 def curve_table(
@@ -137,5 +149,6 @@ __all__ = [
     "default_positions",
     "print_curve_tables",
     "runs_table",
+    "sweep_table",
     "value_table",
 ]

@@ -1,0 +1,42 @@
+"""Experiment 5's table and figure, drawn from its saved results only."""
+
+from pathlib import Path
+
+from experiments.common import provenance_line, sweep_panels
+from experiments.linear_sinusoid_study import study
+from experiments.linear_study import experiment_dir
+from icl_theory.evaluation import EvalResults
+from icl_theory.plotting import save_figure
+from icl_theory.records import write_text
+
+NAME = "convex_combinations"
+
+
+def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
+    """Error against alpha, one curve per predictor, one panel per context length."""
+    s = study(preset)
+    folder = experiment_dir(NAME, preset, "results", root)
+    loaded = [EvalResults.load(folder / f"alpha{alpha:g}.npz") for alpha in s.alphas]
+    positions = [p for p in s.key_lengths if 1 < p < s.n_points]
+    text = [f"# Convex combinations, preset `{preset}`\n", provenance_line(loaded[0])]
+    text.append(
+        "\nPrompts: `alpha * linear + (1 - alpha) * sinusoid` (both drawn from the pretraining "
+        f"classes), noise std {s.noise_std:g}. Error: squared error against f(x) over the "
+        "combination's mean output variance on the evaluation points, alpha^2 E[x^2] + "
+        "(1 - alpha)^2 (about 1 at alpha = 0 and 1, 0.5 at alpha = 0.5). `Bayes` is the oracle "
+        "that knows the combined class; `Bayes pretraining mixture` gives these functions "
+        "probability zero (for 0 < alpha < 1) and weighs its two classes by their evidence.\n"
+    )
+    figure, tables = sweep_panels(
+        loaded,
+        s.alphas,
+        positions,
+        xlabel="alpha (weight of the linear function)",
+        column=lambda a: f"alpha {a:g}",
+        shade=None,
+    )
+    text.append(tables)
+    return [
+        save_figure(figure, experiment_dir(NAME, preset, "figures", root) / "alpha.png"),
+        write_text(experiment_dir(NAME, preset, "tables", root) / "alpha.md", "".join(text)),
+    ]
