@@ -129,6 +129,20 @@ def train(
     return 0
 
 
+def finalise(runs: Annotated[tuple[str, ...], tyro.conf.Positional]) -> None:
+    """Keep only the parameters in finished runs' checkpoints (a third of the size): the form in
+    which final models are committed. They evaluate as before and can no longer be continued.
+
+    Args:
+        runs: Finished run folders.
+    """
+    from icl_theory.training.run import finalise as finalise_run
+
+    for run in runs:
+        path = finalise_run(run)
+        Console().print(f"{path}: parameters only ({path.stat().st_size / 2**20:.1f} MiB)")
+
+
 def evaluate(
     runs: Annotated[tuple[str, ...], tyro.conf.Positional],
     prior: str | None = None,
@@ -213,6 +227,7 @@ COMMANDS = {
     "sample": sample,
     "priors": priors,
     "train": train,
+    "finalise": finalise,
     "evaluate": evaluate,
     "plot": plot,
     "quickstart": quickstart,

@@ -22,6 +22,7 @@ from icl_theory.training import (
     TrainConfig,
     Trainer,
     TrainingDivergedError,
+    finalise,
     load_model,
     resume,
     train,
@@ -274,3 +275,19 @@ def test_a_tiny_model_learns_dense_regression_in_context():
     )
     result = json.loads(output)
     assert result["error"][10] < 0.3, result
+
+
+def test_a_finalised_run_keeps_its_model_in_a_third_of_the_space(tmp_path):
+    run = tmp_path / "run"
+    train(SMALL, run, progress=False, stop_at=20)
+    with pytest.raises(RunFolderError, match="is live"):
+        finalise(run)
+    resume(run, progress=False)
+    before = leaves(load_model(run))
+    size = (run / "checkpoint.eqx").stat().st_size
+    finalise(run)
+    assert (run / "checkpoint.eqx").stat().st_size < 0.4 * size  # AdamW keeps 2 moments
+    for a, b in zip(before, leaves(load_model(run)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert resume(run, progress=False).step == SMALL.steps  # finished: nothing to continue
+    assert finalise(run) == run / "checkpoint.eqx"  # idempotent

@@ -4,7 +4,8 @@
     RUN/prior.json        the prior it built, every field (`prior_to_data`; `load_prior`)
     RUN/metrics.jsonl     one JSON object per host call: step, loss, learning_rate, steps_per_s;
                           and per evaluation: step, eval_error (per position, normalised)
-    RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py)
+    RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py); `finalise` keeps the
+                          parameters alone once the run is finished
     RUN/provenance.json   package versions, git commit, machine
 
 A run folder is always recoverable: `resume` continues from the checkpoint, or, in a folder that
@@ -48,6 +49,8 @@ from icl_theory.training.trainer import Trainer, TrainState, evaluation_set, nor
 
 CONFIG_NAME = "config.json"
 PRIOR_NAME = "prior.json"
+# A finalised checkpoint's header says so; its data is the parameters alone.
+PARAMETERS_ONLY = "parameters"
 METRICS_NAME = "metrics.jsonl"
 
 
@@ -114,6 +117,8 @@ def resume(
         return _loop(trainer, trainer.init_state(), out, progress=progress, stop_at=stop_at)
     header = read_header(out / CHECKPOINT_NAME)
     config = TrainConfig.from_json(header["config"])
+    if header.get("contents") == PARAMETERS_ONLY:  # a finished run, finalised: nothing to do
+        return TrainResult(load_model(out), int(header["step"]), interrupted=False, out=out)
     trainer = Trainer(config, devices)
     recorded = header.get("devices", 1)
     if recorded != len(trainer.devices) and not allow_device_change:
@@ -159,12 +164,34 @@ def load_prior(out: str | Path) -> AbstractPrior:
 
 
 def load_model(out: str | Path) -> GPT2:
-    """The model of the run in `out`, from its checkpoint."""
+    """The model of the run in `out`, from its checkpoint (full or finalised)."""
     path = Path(out) / CHECKPOINT_NAME
-    config = TrainConfig.from_json(read_header(path)["config"])
-    trainer = Trainer(config, devices=jax.devices()[:1])
-    _, state = load_checkpoint(path, trainer.init_state())
-    return state.params
+    header = read_header(path)
+    trainer = Trainer(TrainConfig.from_json(header["config"]), devices=jax.devices()[:1])
+    state = trainer.init_state()
+    if header.get("contents") == PARAMETERS_ONLY:
+        return load_checkpoint(path, state.params)[1]
+    return load_checkpoint(path, state)[1].params
+
+
+def finalise(out: str | Path) -> Path:
+    """Rewrite a finished run's checkpoint with its parameters only, without the optimiser state
+    and data key (a third of the size for AdamW): the form in which a final model is kept. It
+    loads and evaluates as before, and can no longer be continued. Atomic; a finalised run is
+    left as it is."""
+    path = Path(out) / CHECKPOINT_NAME
+    header = read_header(path)
+    if header.get("contents") == PARAMETERS_ONLY:
+        return path
+    config = TrainConfig.from_json(header["config"])
+    if int(header["step"]) < config.steps:
+        raise RunFolderError(
+            f"{out} is live (step {header['step']} of {config.steps}): finish it with "
+            f"`icl-theory train --resume {out}` first; only a finished run is finalised"
+        )
+    kept = {key: header[key] for key in ("step", "config", "devices") if key in header}
+    save_checkpoint(path, kept | {"contents": PARAMETERS_ONLY}, load_model(out))
+    return path
 
 
 def _loop(
