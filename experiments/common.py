@@ -43,10 +43,15 @@ def provenance_line(results: EvalResults) -> str:
             if git.get("dirty")
             else "code of unknown git state"
         )
+    variance = (
+        "the class's mean output variance on the evaluation points"
+        if results.config.get("normalise") == "class_mean"
+        else "the class's output variance"
+    )
     return (
         f"\nFrom `{results.config.get('prior_spec')}` evaluation prompts ({results.n_prompts}, "
         f"seed {results.config.get('seed')}); {code}; errors are squared error against f(x) over "
-        "the class's output variance.\n"
+        f"{variance}.\n"
     )
 
 

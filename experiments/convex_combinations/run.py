@@ -45,7 +45,11 @@ def run(
             # The combination's output variance is alpha^2 x^2 + (1 - alpha)^2: its mean over the
             # evaluation points, alpha^2 E[x^2] + (1 - alpha)^2, is the denominator.
             normalise="class_mean",
-            config={"preset": s.name, "alpha": alpha, "prior_spec": prior.label},
+            config={
+                "preset": s.name,
+                "alpha": alpha,
+                "prior_spec": "alpha * dense + (1 - alpha) * sinusoid, a file per alpha",
+            },
         )
         path = experiment_dir(NAME, preset, "results", root) / f"alpha{alpha:g}.npz"
         written.append(results.save(path))

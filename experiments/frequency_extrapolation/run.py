@@ -40,7 +40,11 @@ def run(
             s.n_points,
             n_prompts=s.n_prompts,
             normalise="class_mean",  # constant for sinusoids: the same as pointwise
-            config={"preset": s.name, "frequency": frequency, "prior_spec": prior.label},
+            config={
+                "preset": s.name,
+                "frequency": frequency,
+                "prior_spec": "sinusoid of one test frequency, a file per frequency",
+            },
         )
         path = experiment_dir(NAME, preset, "results", root) / f"frequency{frequency:g}.npz"
         written.append(results.save(path))
