@@ -96,6 +96,12 @@ def frequency_extrapolation(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def function_drawings(session: nox.Session) -> None:
+    """Experiment 7: what the predictors draw through a context, in and out of distribution."""
+    _experiment(session, "function_drawings")
+
+
+@nox.session(python=PYTHON)
 def quickstart(session: nox.Session) -> None:
     """The main job (`icl-theory quickstart`); `-- --pretrained` uses the committed model."""
     session.install("-e", ".")

@@ -7,6 +7,7 @@ import pytest
 
 import experiments.convex_combinations.run as convex_combinations
 import experiments.frequency_extrapolation.run as frequency_extrapolation
+import experiments.function_drawings.run as function_drawings
 import experiments.selection_across_families.run as selection_across_families
 from experiments.linear_sinusoid_study import PRESETS, study
 from icl_theory.evaluation import EvalResults
@@ -46,6 +47,14 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
         assert np.all(end.mean("Bayes")[1:] <= end.mean("Bayes pretraining mixture")[1:] + 0.05)
     table = (tmp_path / "frequency_extrapolation/tables/smoke/frequency.md").read_text()
     assert "Bayes sinusoid band" in table and "f 4" in table
+    # What the predictors draw: with noise std 0.1 and 8 examples of a linear function, the
+    # oracle's drawn function is close to the truth on the grid.
+    written = function_drawings.run("smoke", root=tmp_path, progress=False)
+    assert [p.suffix for p in written] == [".npz", ".png"]
+    with np.load(written[0]) as drawings:
+        error = drawings["linear/Bayes (oracle)"] - drawings["linear/truth"]
+        assert np.sqrt(np.mean(error**2)) < 0.3
+        assert np.all(np.isfinite(drawings["above the band (f = 4)/mixture model"]))
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))
