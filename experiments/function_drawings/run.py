@@ -63,8 +63,8 @@ def run(
         with jax.enable_x64(True):
             grid = jnp.asarray(queries)
             truth = jax.vmap(prior.evaluate, in_axes=(0, None))(prompts.tasks, grid)
-        arrays[f"{kind}/context_x"] = prompts.xs[:, :context, 0]
-        arrays[f"{kind}/context_y"] = prompts.ys[:, :context]
+        arrays[f"{kind}/context_x"] = np.asarray(prompts.xs[:, :context, 0])
+        arrays[f"{kind}/context_y"] = np.asarray(prompts.ys[:, :context])
         arrays[f"{kind}/truth"] = np.asarray(truth)
         for name, predictor in (
             ("mixture model", transformer),
