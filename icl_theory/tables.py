@@ -110,8 +110,8 @@ def print_curve_tables(
         console.print(table)
     if undefined:
         console.print(UNDEFINED_NOTE)
-    bayes = str(results.config.get("bayes", ""))
-    if bayes.startswith("none registered"):
+    bayes = results.config.get("bayes")
+    if bayes is not None and bayes != "exact":  # what `evaluate` recorded in place of one
         console.print(f"Bayes predictor of the evaluation prior: {bayes}")
 
 

@@ -181,8 +181,12 @@ class EvalResults:
             with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as data:
                 metadata = json.loads(str(data["metadata"]))
                 errors = {name: data[f"errors/{name}"] for name in metadata["names"]}
-                # Version 1 kept the same arrays under `extras/`.
-                arrays = {key.removeprefix("extras/"): data[key] for key in data.files}
+                # Version 1 kept the same arrays under `extras/`. The errors are read above, once.
+                arrays = {
+                    key.removeprefix("extras/"): data[key]
+                    for key in data.files
+                    if not key.startswith("errors/")
+                }
                 class_index = data["class_index"]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
             raise ValueError(
