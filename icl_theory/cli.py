@@ -92,6 +92,8 @@ def train(
     out: str = "runs/run",
     resume: str | None = None,
     allow_device_change: bool = False,
+    extend_to: int | None = None,
+    into: str | None = None,
     progress: bool = True,
 ) -> int:
     """Train a transformer on prompts from a prior (or continue a run with --resume RUN).
@@ -105,6 +107,10 @@ def train(
         resume: Run folder to continue: from its checkpoint, or from step 0 if it has none yet.
         allow_device_change: With --resume, continue on another device count than the run
             used (the result then differs from an uninterrupted run by float32 round-off).
+        extend_to: With --resume, a new budget in steps for a `constant` or `wsd` run (one still
+            before its decay): the result is the run planned that long from the start.
+        into: With --resume, continue in a copy of the run made in this new folder, leaving the
+            run as it is (with --extend-to, start a wsd decay from a stable checkpoint).
         progress: Show a progress bar.
     """
     from icl_theory.training import run as training
@@ -116,8 +122,16 @@ def train(
                 "train --resume continues with the run's own config; drop the other options, or "
                 "start a new run with --out"
             )
-        result = training.resume(resume, progress=progress, allow_device_change=allow_device_change)
+        result = training.resume(
+            resume,
+            progress=progress,
+            allow_device_change=allow_device_change,
+            extend_to=extend_to,
+            into=into,
+        )
     else:
+        if extend_to is not None or into is not None:
+            raise ValueError("--extend-to and --into go with --resume RUN")
         result = training.train(config, out, progress=progress)
     if result.interrupted:
         console.print(

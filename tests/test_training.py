@@ -291,3 +291,50 @@ def test_a_finalised_run_keeps_its_model_in_a_third_of_the_space(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert resume(run, progress=False).step == SMALL.steps  # finished: nothing to continue
     assert finalise(run) == run / "checkpoint.eqx"  # idempotent
+
+
+WSD = dataclasses.replace(SMALL, schedule="wsd", decay_steps=10, steps=30)
+
+
+def test_a_wsd_schedule_warms_up_holds_then_decays_linearly():
+    from icl_theory.training.trainer import learning_rate_schedule
+
+    rates = np.asarray(learning_rate_schedule(WSD)(np.arange(31)))
+    peak, final = WSD.learning_rate, WSD.learning_rate * WSD.final_learning_rate_fraction
+    np.testing.assert_allclose(rates[:6], peak * np.arange(6) / 5, rtol=1e-6)
+    assert np.all(rates[5:20] == np.float32(peak))  # the stable phase is exactly the peak
+    np.testing.assert_allclose(rates[20:31], peak + (final - peak) * np.arange(11) / 10, rtol=1e-6)
+
+
+def test_extending_a_wsd_run_gives_the_run_planned_that_long(tmp_path):
+    """Stopped at step 20 of 30 (stable phase), extended to 40: bit for bit the 40-step run; and
+    a decay started from the stable run's checkpoint (`into`) leaves that run as it was."""
+    longer = dataclasses.replace(WSD, steps=40)
+    planned = train(longer, tmp_path / "planned", progress=False)
+    train(WSD, tmp_path / "run", progress=False, stop_at=20)
+    branch = resume(tmp_path / "run", progress=False, extend_to=40, into=tmp_path / "branch")
+    assert branch.step == 40 and branch.out == tmp_path / "branch"
+    for a, b in zip(leaves(planned.model), leaves(branch.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    strip = lambda run: [  # noqa: E731
+        {k: v for k, v in json.loads(x).items() if k != "steps_per_s"}
+        for x in (tmp_path / run / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert strip("branch") == strip("planned")
+    assert TrainConfig.loads((tmp_path / "branch" / "config.json").read_text()) == longer
+    # The original run is untouched: still at step 20 of 30, and it continues as planned.
+    assert TrainConfig.loads((tmp_path / "run" / "config.json").read_text()) == WSD
+    assert resume(tmp_path / "run", progress=False).step == 30
+
+
+def test_extension_is_refused_where_it_would_change_steps_already_taken(tmp_path):
+    train(WSD, tmp_path / "decaying", progress=False, stop_at=30)  # finished: decay done
+    with pytest.raises(RunFolderError, match=r"changes the learning rate .*\(at step 20"):
+        resume(tmp_path / "decaying", progress=False, extend_to=50)
+    train(dataclasses.replace(SMALL, steps=20), tmp_path / "cosine", progress=False, stop_at=10)
+    with pytest.raises(RunFolderError, match="schedule='cosine'"):
+        resume(tmp_path / "cosine", progress=False, extend_to=30)
+    with pytest.raises(RunFolderError, match="below the 30 steps"):
+        resume(tmp_path / "decaying", progress=False, extend_to=20)
+    with pytest.raises(RunFolderError, match="already exists"):
+        resume(tmp_path / "decaying", progress=False, into=tmp_path / "cosine")

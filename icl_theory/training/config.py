@@ -11,7 +11,7 @@ from icl_theory.curriculum import Curriculum
 from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, preset
 from icl_theory.priors import AbstractPrior, build_prior
 
-Schedule = Literal["cosine", "linear", "constant"]
+Schedule = Literal["cosine", "linear", "constant", "wsd"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class TrainConfig:
     or none).
 
     **Optimiser:** AdamW with `learning_rate`, linear warm-up over `warmup_steps`, then `schedule`
-    (cosine or linear decay to `final_learning_rate_fraction * learning_rate`, or constant),
+    (cosine or linear decay to `final_learning_rate_fraction * learning_rate`, constant, or
+    warmup-stable-decay: constant, then a linear decay over the last `decay_steps`),
     `weight_decay`, global-norm clipping at `clip_norm`, `batch_size` prompts per step.
 
     **Loop:** `steps` in total, `steps_per_call` optimiser steps per compiled call (`lax.scan`),
@@ -60,7 +61,11 @@ class TrainConfig:
     warmup_steps: int = 100
     """Linear warm-up steps from 0 to `learning_rate`."""
     schedule: Schedule = "cosine"
-    """Decay after warm-up: cosine, linear (both to `final_learning_rate_fraction`) or constant."""
+    """After warm-up: cosine or linear decay (to `final_learning_rate_fraction`) over the rest of
+    the run, constant, or `wsd` (warmup-stable-decay: constant, then a linear decay over the last
+    `decay_steps`). Constant and wsd runs can be extended to more steps (`train --extend-to`)."""
+    decay_steps: int = 0
+    """With schedule `wsd`: the steps of the final linear decay (at least 1)."""
     final_learning_rate_fraction: float = 0.1
     """Final learning rate as a fraction of `learning_rate`."""
     weight_decay: float = 0.0
@@ -108,9 +113,22 @@ class TrainConfig:
                 self.final_learning_rate_fraction,
                 "must lie in [0, 1]",
             )
-        if self.schedule not in ("cosine", "linear", "constant"):
+        if self.schedule not in ("cosine", "linear", "constant", "wsd"):
             raise invalid(
-                "TrainConfig", "schedule", self.schedule, "is 'cosine', 'linear' or 'constant'"
+                "TrainConfig",
+                "schedule",
+                self.schedule,
+                "is 'cosine', 'linear', 'constant' or 'wsd'",
+            )
+        if not isinstance(self.decay_steps, int) or self.decay_steps < 0:
+            raise invalid("TrainConfig", "decay_steps", self.decay_steps, "must be >= 0")
+        if self.schedule == "wsd" and not (1 <= self.decay_steps <= self.steps - self.warmup_steps):
+            raise invalid(
+                "TrainConfig",
+                "decay_steps",
+                self.decay_steps,
+                f"must lie in [1, steps - warmup_steps = {self.steps - self.warmup_steps}] with "
+                "schedule='wsd' (the decay follows the warm-up and ends at the last step)",
             )
         if self.model not in PRESETS:
             raise invalid("TrainConfig", "model", self.model, f"is one of {sorted(PRESETS)}")

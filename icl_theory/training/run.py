@@ -2,7 +2,8 @@
 
     RUN/config.json       the TrainConfig (written once, atomically)
     RUN/prior.json        the prior it built, every field (`prior_to_data`; `load_prior`)
-    RUN/metrics.jsonl     one JSON object per host call: step, loss, learning_rate, steps_per_s;
+    RUN/metrics.jsonl     one JSON object per host call: step (steps taken), loss (mean over the
+                          call), learning_rate (of its last step), steps_per_s;
                           and per evaluation: step, eval_error (per position, normalised)
     RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py); `finalise` keeps the
                           parameters alone once the run is finished
@@ -22,6 +23,7 @@ differ in float32 round-off between device counts, so `resume` refuses another c
 `allow_device_change=True`.
 """
 
+import dataclasses
 import json
 import signal
 import time
@@ -45,7 +47,13 @@ from icl_theory.training.checkpoint import (
 )
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.progress import Progress
-from icl_theory.training.trainer import Trainer, TrainState, evaluation_set, normalised_error
+from icl_theory.training.trainer import (
+    Trainer,
+    TrainState,
+    evaluation_set,
+    learning_rate_schedule,
+    normalised_error,
+)
 
 CONFIG_NAME = "config.json"
 PRIOR_NAME = "prior.json"
@@ -107,10 +115,24 @@ def resume(
     stop_at: int | None = None,
     devices: list | None = None,
     allow_device_change: bool = False,
+    extend_to: int | None = None,
+    into: str | Path | None = None,
 ) -> TrainResult:
     """Continue the run in `out` with the config it was started with: from its checkpoint, or
-    from step 0 if it stopped before writing one."""
+    from step 0 if it stopped before writing one.
+
+    `extend_to` changes the run's budget to that many steps (more, or fewer) before continuing:
+    allowed when the learning rate of every step already taken is unchanged by it (schedules
+    `constant`, and `wsd` before its decay), so the result is the run that would have been
+    planned that long from the start, bit for bit. `into` continues in a copy of the run made in
+    that new folder and leaves `out` as it is: with `extend_to`, how a `wsd` run's decay is
+    started from a stable checkpoint while the stable run goes on.
+    """
     out = Path(out)
+    if into is not None:
+        out = _copy_run(out, Path(into))
+    if extend_to is not None:
+        _extend(out, extend_to)
     if not (out / CHECKPOINT_NAME).exists():
         trainer = Trainer(_recorded_config(out), devices)
         _truncate_metrics(out / METRICS_NAME, 0)
@@ -132,6 +154,56 @@ def resume(
     state = trainer.place(state)
     _truncate_metrics(out / METRICS_NAME, int(state.step))
     return _loop(trainer, state, out, progress=progress, stop_at=stop_at)
+
+
+def _copy_run(source: Path, target: Path) -> Path:
+    """A copy of the run folder `source` in the new folder `target`."""
+    if not (source / CONFIG_NAME).is_file():
+        _recorded_config(source)  # raises, naming what is missing
+    if target.exists():
+        raise RunFolderError(f"{target} already exists: choose a new folder to continue into")
+    target.mkdir(parents=True)
+    for name in (CONFIG_NAME, PRIOR_NAME, "provenance.json", METRICS_NAME, CHECKPOINT_NAME):
+        if (source / name).is_file():
+            write_atomic(target / name, (source / name).read_bytes())
+    return target
+
+
+def _extend(out: Path, steps: int) -> None:
+    """Give the run in `out` a budget of `steps`, if that leaves every step taken unchanged."""
+    has_checkpoint = (out / CHECKPOINT_NAME).exists()
+    header = read_header(out / CHECKPOINT_NAME) if has_checkpoint else None
+    config = TrainConfig.from_json(header["config"]) if header else _recorded_config(out)
+    taken = int(header["step"]) if header else 0
+    if header and header.get("contents") == PARAMETERS_ONLY:
+        raise RunFolderError(
+            f"{out} is finalised (parameters only, no optimiser state): it cannot be continued"
+        )
+    if steps < taken:
+        raise RunFolderError(
+            f"--extend-to {steps} is below the {taken} steps {out} has already taken"
+        )
+    try:
+        extended = dataclasses.replace(config, steps=steps)
+    except ValueError as error:
+        raise RunFolderError(f"cannot give {out} a budget of {steps} steps: {error}") from error
+    taken_steps = np.arange(taken)
+    before = np.asarray(learning_rate_schedule(config)(taken_steps))
+    after = np.asarray(learning_rate_schedule(extended)(taken_steps))
+    if not np.array_equal(before, after):
+        first = int(np.flatnonzero(before != after)[0])
+        raise RunFolderError(
+            f"a budget of {steps} steps changes the learning rate {out} already used (at step "
+            f"{first}, under schedule={config.schedule!r}), so the result would not be the run "
+            "planned that long: only `constant` runs and `wsd` runs before their decay extend. "
+            "Start a new run instead"
+        )
+    write_json_atomic(out / CONFIG_NAME, extended.to_json())
+    if header:  # the checkpoint's header names the budget too: a resume reads it from there
+        trainer = Trainer(config, devices=jax.devices()[:1])
+        _, state = load_checkpoint(out / CHECKPOINT_NAME, trainer.init_state())
+        kept = {key: value for key, value in header.items() if key not in ("format", "sha256")}
+        save_checkpoint(out / CHECKPOINT_NAME, kept | {"config": extended.to_json()}, state)
 
 
 def _recorded_config(out: Path) -> TrainConfig:
@@ -227,7 +299,7 @@ def _loop(
             record = {
                 "step": step,
                 "loss": float(losses.mean()),
-                "learning_rate": trainer.learning_rate(step),
+                "learning_rate": trainer.learning_rate(step - 1),  # of the call's last step
                 "steps_per_s": length / elapsed,
             }
             _append_metrics(out / METRICS_NAME, record)

@@ -46,6 +46,17 @@ def learning_rate_schedule(config: TrainConfig) -> optax.Schedule:
         decay = optax.cosine_decay_schedule(peak, decay_steps, alpha=final / peak)
     elif config.schedule == "linear":
         decay = optax.linear_schedule(peak, final, decay_steps)
+    elif config.schedule == "wsd":
+        # The stable phase does not depend on `steps`, so a run can be extended (or its decay
+        # started from any stable checkpoint) and match a run planned that long from the start.
+        stable = config.steps - warmup - config.decay_steps
+        decay = optax.join_schedules(
+            [
+                optax.constant_schedule(peak),
+                optax.linear_schedule(peak, final, config.decay_steps),
+            ],
+            [stable],
+        )
     else:
         decay = optax.constant_schedule(peak)
     if warmup == 0:
