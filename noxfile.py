@@ -72,6 +72,13 @@ def intermediate_sparsity(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def sparse_regime(session: nox.Session) -> None:
+    """The sparse-regime scaling study: sparse specialists' share of least squares' error removed
+    against training compute (`-- --preset small --no-train` analyses the runs as they stand)."""
+    _experiment(session, "sparse_regime")
+
+
+@nox.session(python=PYTHON)
 def mixture_weights(session: nox.Session) -> None:
     """Experiment 3: mixtures trained with dense weights 0.1, 0.5, 0.9."""
     _experiment(session, "mixture_weights")

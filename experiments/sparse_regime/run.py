@@ -1,0 +1,173 @@
+"""The sparse-regime scaling study: how much of least squares' error a trained sparse specialist
+removes, against training compute, for each setting in `settings.py`.
+
+`python -m experiments.sparse_regime.run --preset small --jobs 2` trains what is missing, then
+analyses; `--no-train` analyses the runs as they stand (partial runs give their curve so far);
+`--replot` redraws the tables and figures from the saved results. The question: README.md here.
+"""
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.sparse_regime.figures import replot
+from experiments.sparse_regime.settings import Setting, output_dir, runs_dir, settings
+from icl_theory.evaluation import baselines, evaluate
+from icl_theory.predictors import AbstractPredictor, predict
+from icl_theory.predictors.baselines import LeastSquares
+from icl_theory.priors import drawn_class_variance
+from icl_theory.records import provenance, write_json_atomic
+from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
+from icl_theory.training.reuse import train_all
+from icl_theory.training.run import METRICS_NAME, load_model
+from icl_theory.training.trainer import Trainer, evaluation_set
+
+LEAST_SQUARES = "least squares"
+FINAL_PROMPTS = 2048
+RESAMPLES = 2000
+
+
+def run(
+    preset: str = "small",
+    *,
+    root: Path | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+    train: bool = True,
+) -> list[Path]:
+    """Train every setting to its budget (unless `train` is false), then measure each run's
+    curve and its latest checkpoint, and save them with the references (least squares, Lasso,
+    exact Bayes)."""
+    chosen = settings(preset)
+    folder = runs_dir(preset, root)
+    if train:
+        train_all({s.name: s.config for s in chosen}, folder, jobs=jobs, progress=progress)
+    measured = {
+        s.name: analyse(s, folder / s.name)
+        for s in chosen
+        if (folder / s.name / CHECKPOINT_NAME).exists()
+    }
+    path = output_dir("results", preset, root) / "scaling.json"
+    saved = {"preset": preset, "final_prompts": FINAL_PROMPTS, "settings": measured}
+    write_json_atomic(path, saved | {"provenance": provenance()})
+    return [path, *replot(preset, root=root)]
+
+
+def analyse(setting: Setting, run: Path) -> dict[str, Any]:
+    """One run: its share of least squares' error removed at each eval step (on its own
+    monitoring prompts, against least squares on the same prompts), and its latest checkpoint's
+    errors on a fresh float64 evaluation set next to Lasso and the exact Bayes predictor, with
+    bootstrap intervals over prompts."""
+    config, positions = setting.config, setting.positions()
+    records = [json.loads(line) for line in (run / METRICS_NAME).read_text().splitlines()]
+    curve = [r for r in records if "eval_error" in r]
+    monitoring = evaluation_set(Trainer(config))
+    least_squares = _mean_errors(LeastSquares(), setting, monitoring)
+    step = int(read_header(run / CHECKPOINT_NAME)["step"])
+    standard = baselines(config.build_prior(), config.n_points, which=("least-squares", "lasso"))
+    results = evaluate(
+        {"model": load_model(run)} | standard.predictors,
+        config.build_prior(),
+        config.n_points,
+        n_prompts=FINAL_PROMPTS,
+    )
+    lasso = next(name for name in results.names if name.startswith("Lasso"))
+    return {
+        "dim": setting.dim,
+        "k": setting.k,
+        "model": config.model,
+        "batch_size": config.batch_size,
+        "config": config.to_json(),
+        "positions": positions,
+        "headline": setting.headline(),
+        "curve": {
+            "step": [r["step"] for r in curve],
+            "prompts_seen": [r["step"] * config.batch_size for r in curve],
+            "share_removed": [
+                {str(n): 1.0 - r["eval_error"][n] / least_squares[n] for n in positions}
+                for r in curve
+            ],
+        },
+        "final": {
+            "step": step,
+            "decayed": step >= config.steps,
+            "prompts_seen": step * config.batch_size,
+            "wall_time_s": _training_seconds(records),
+            "share_removed": {
+                name: _share_removed(
+                    results.errors[name][0], results.errors[LEAST_SQUARES][0], positions
+                )
+                for name in ("model", lasso, "Bayes")
+            },
+            "lasso": lasso,
+        },
+    }
+
+
+def _mean_errors(predictor: AbstractPredictor, setting: Setting, prompts) -> np.ndarray:
+    """Mean over prompts of the error the training monitor records (`normalised_error`)."""
+    preds = np.asarray(predict(predictor, prompts.xs, prompts.ys), np.float64)
+    prior = setting.config.build_prior()
+    variance = np.asarray(drawn_class_variance(prior, prompts.xs, prompts.class_index), np.float64)
+    return np.mean((preds - np.asarray(prompts.fs, np.float64)) ** 2 / variance, axis=0)
+
+
+def _share_removed(errors: np.ndarray, reference: np.ndarray, positions: list[int]) -> dict:
+    """`1 - mean(errors) / mean(reference)` per position, with a 95% paired bootstrap interval
+    over prompts (the same resampled prompts in both means)."""
+    rng = np.random.default_rng(0)
+    n = errors.shape[0]
+    weights = rng.multinomial(n, np.full(n, 1 / n), RESAMPLES)
+    shares = {}
+    for position in positions:
+        own, base = (
+            errors[:, position].astype(np.float64),
+            reference[:, position].astype(np.float64),
+        )
+        resampled = 1.0 - (weights @ own) / (weights @ base)
+        low, high = np.quantile(resampled, [0.025, 0.975])
+        shares[str(position)] = {"mean": 1.0 - own.mean() / base.mean(), "low": low, "high": high}
+    return shares
+
+
+def _training_seconds(records: list[dict]) -> float:
+    """The sum of the timed compiled calls (compilation, evaluation and checkpoints excluded)."""
+    seconds, previous = 0.0, 0
+    for record in records:
+        if "steps_per_s" in record:
+            seconds += (record["step"] - previous) / record["steps_per_s"]
+            previous = record["step"]
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments.sparse_regime.run", description=run.__doc__
+    )
+    parser.add_argument("--preset", default="small", choices=["smoke", "small"])
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="training processes (one XLA thread each); 2 on 2 cores"
+    )
+    parser.add_argument("--no-train", action="store_true", help="analyse the runs as they stand")
+    parser.add_argument(
+        "--replot", action="store_true", help="only redraw tables and figures from saved results"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.replot:
+        written = replot(arguments.preset)
+    else:
+        written = run(
+            arguments.preset,
+            jobs=arguments.jobs,
+            progress=arguments.jobs <= 1,
+            train=not arguments.no_train,
+        )
+    for path in written:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
