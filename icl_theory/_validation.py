@@ -1,11 +1,27 @@
 """Uniform `ValueError`s for bad hyperparameters: each names the field, the value and the fix."""
 
+import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
-def invalid(owner: str, field: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"{owner}.{field}={value!r} is invalid: {allowed}.")
+class InvalidField(ValueError):
+    """A bad value of a named field: `owner.field=value is invalid: allowed.`"""
+
+    def __init__(self, owner: str, field: str, value: object, allowed: str):
+        self.owner, self.field, self.value, self.allowed = owner, field, value, allowed
+        name = field if field.startswith("--") else f"{owner}.{field}"
+        super().__init__(f"{name}={value!r} is invalid: {allowed}.")
+
+
+def invalid(owner: str, field: str, value: object, allowed: str) -> InvalidField:
+    return InvalidField(owner, field, value, allowed)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest choice to a mistyped `name`, or nothing."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def check_positive_int(owner: str, field: str, value: int) -> None:

@@ -4,8 +4,9 @@ import dataclasses
 import errno
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import jax
 import jax.random as jr
@@ -14,10 +15,14 @@ import tyro
 from rich.console import Console
 from rich.table import Table
 
+from icl_theory._validation import InvalidField
+from icl_theory.curriculum import Curriculum
 from icl_theory.jobs.summary import summarise
 from icl_theory.priors.registry import PRIORS, OutputScale, build_prior
 from icl_theory.prompts import sample_prompts
 from icl_theory.training.config import TrainConfig
+
+T = TypeVar("T")
 
 
 def sample(
@@ -87,37 +92,57 @@ def priors() -> None:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainOptions(TrainConfig):
+    """`TrainConfig`'s fields as `train` options, checked after parsing (`TrainConfig(...)`)
+    so that a bad value is reported by its option name rather than inside the parser."""
+
+    curriculum: (
+        Annotated[Curriculum, tyro.conf.subcommand("curriculum", prefix_name=False)]
+        | Annotated[None, tyro.conf.subcommand("no-curriculum", prefix_name=False)]
+    ) = None
+    """Garg's schedule over active dimensions and points: the sub-command `curriculum` with its
+    options turns it on (see `icl-theory train curriculum --help`); off by default."""
+
+    def __post_init__(self) -> None:
+        pass
+
+    def checked(self) -> TrainConfig:
+        return TrainConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+
 def train(
-    config: Annotated[TrainConfig, tyro.conf.OmitArgPrefixes],
-    out: str = "runs/run",
-    resume: str | None = None,
+    config: Annotated[TrainOptions, tyro.conf.OmitArgPrefixes],
+    out: Annotated[str, tyro.conf.arg(metavar="FOLDER")] = "runs/run",
+    resume: Annotated[str | None, tyro.conf.arg(metavar="RUN")] = None,
     allow_device_change: bool = False,
-    extend_to: int | None = None,
-    into: str | None = None,
+    extend_to: Annotated[int | None, tyro.conf.arg(metavar="STEPS")] = None,
+    into: Annotated[str | None, tyro.conf.arg(metavar="FOLDER")] = None,
     progress: bool = True,
 ) -> int:
-    """Train a transformer on prompts from a prior (or continue a run with --resume RUN).
+    """Train a transformer on prompts from a prior, or continue a run with --resume RUN.
 
     Exit status: 0 when the run finished, 130 when Ctrl-C stopped it (a checkpoint was saved;
     continue with --resume), 2 on bad input, files or disks.
 
     Args:
-        config: The run's settings (ignored with --resume, which uses the run's own).
-        out: New run folder (config.json, metrics.jsonl, checkpoint.eqx, provenance.json).
+        config: The run's settings (not with --resume, which uses the run's own).
+        out: New run folder: config.json, prior.json, metrics.jsonl, checkpoint.eqx,
+            provenance.json.
         resume: Run folder to continue: from its checkpoint, or from step 0 if it has none yet.
         allow_device_change: With --resume, continue on another device count than the run
             used (the result then differs from an uninterrupted run by float32 round-off).
-        extend_to: With --resume, a new budget in steps for a `constant` or `wsd` run (one still
+        extend_to: With --resume, a new budget in steps for a constant or wsd run (one still
             before its decay): the result is the run planned that long from the start.
         into: With --resume, continue in a copy of the run made in this new folder, leaving the
-            run as it is (with --extend-to, start a wsd decay from a stable checkpoint).
+            run as it is (with --extend-to: start a wsd decay from a stable checkpoint).
         progress: Show a progress bar.
     """
     from icl_theory.training import run as training
 
     console = Console()
     if resume is not None:
-        if config != TrainConfig():
+        if config != TrainOptions():
             raise ValueError(
                 "train --resume continues with the run's own config; drop the other options, or "
                 "start a new run with --out"
@@ -132,7 +157,7 @@ def train(
     else:
         if extend_to is not None or into is not None:
             raise ValueError("--extend-to and --into go with --resume RUN")
-        result = training.train(config, out, progress=progress)
+        result = training.train(_as_options(config.checked), out, progress=progress)
     if result.interrupted:
         console.print(
             f"stopped (Ctrl-C) at step {result.step}; continue with "
@@ -143,7 +168,21 @@ def train(
     return 0
 
 
-def finalise(runs: Annotated[tuple[str, ...], tyro.conf.Positional]) -> None:
+def _as_options(build: Callable[[], T]) -> T:
+    """`build()`, with a bad field reported as the option that set it (`--n-points=0 ...`)."""
+    try:
+        return build()
+    except InvalidField as error:
+        if error.owner in ("TrainConfig", "build_prior", "Curriculum"):
+            raise InvalidField(
+                error.owner, "--" + error.field.replace("_", "-"), error.value, error.allowed
+            ) from None
+        raise
+
+
+def finalise(
+    runs: Annotated[tuple[str, ...], tyro.conf.Positional, tyro.conf.arg(metavar="RUN")],
+) -> None:
     """Keep only the parameters in finished runs' checkpoints (a third of the size): the form in
     which final models are committed. They evaluate as before and can no longer be continued.
 
@@ -158,22 +197,25 @@ def finalise(runs: Annotated[tuple[str, ...], tyro.conf.Positional]) -> None:
 
 
 def evaluate(
-    runs: Annotated[tuple[str, ...], tyro.conf.Positional],
-    prior: str | None = None,
-    noise_std: float | None = None,
-    output_scale: OutputScale | None = None,
-    n_points: int | None = None,
+    runs: Annotated[tuple[str, ...], tyro.conf.Positional, tyro.conf.arg(metavar="RUN")],
+    prior: Annotated[str | None, tyro.conf.arg(metavar="SPEC")] = None,
+    noise_std: Annotated[float | None, tyro.conf.arg(metavar="FLOAT")] = None,
+    output_scale: Annotated[OutputScale | None, tyro.conf.arg(metavar="{raw,unit}")] = None,
+    n_points: Annotated[int | None, tyro.conf.arg(metavar="INT")] = None,
     n_prompts: int = 1280,
     seed: int = 0,
-    baselines: tuple[str, ...] = ("least-squares", "lasso", "averaging"),
-    out: str = "results.npz",
+    baselines: Annotated[tuple[str, ...], tyro.conf.arg(metavar="NAME")] = (
+        "least-squares",
+        "lasso",
+        "averaging",
+    ),
+    out: Annotated[str, tyro.conf.arg(metavar="FILE")] = "results.npz",
 ) -> None:
     """Evaluate trained runs (and baselines, and the prior's Bayes predictor) on a prior; save
     the per-prompt errors and print a table with 95% bootstrap intervals.
 
     Args:
-        runs: Run folders. Runs whose configs differ only in the seed are one predictor, with
-            the seeds in its confidence intervals.
+        runs: Run folders; runs that differ only in their seed are one predictor (seed bands).
         prior: Prior spec of the evaluation prompts (default: the first run's training prior).
         noise_std: Observation noise of the evaluation prompts (default: the first run's).
         output_scale: raw or unit class scales of the evaluation prompts (default: the first
@@ -207,7 +249,10 @@ def evaluate(
     )
 
 
-def plot(results: Annotated[str, tyro.conf.Positional], out: str | None = None) -> None:
+def plot(
+    results: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="RESULTS")],
+    out: Annotated[str | None, tyro.conf.arg(metavar="FILE")] = None,
+) -> None:
     """Draw saved results (ICL curves per class, excess over Bayes, class selection).
 
     Args:
@@ -222,29 +267,108 @@ def plot(results: Annotated[str, tyro.conf.Positional], out: str | None = None) 
     Console().print(f"figure written to {path}")
 
 
-def quickstart(pretrained: bool = False, out: str = "runs/quickstart", steps: int = 3000) -> None:
+def quickstart(
+    pretrained: bool = False,
+    out: Annotated[str | None, tyro.conf.arg(metavar="FOLDER")] = None,
+    steps: int = 3000,
+    overwrite: bool = False,
+) -> None:
     """The main job: train a small transformer on the 50/50 dense + 2-sparse mixture (d = 8, 17
     points; a few minutes on 2 cores), evaluate it against the Bayes predictors, least squares
     and Lasso, print per-position tables and write a figure.
 
     Args:
-        pretrained: Use the committed `small` mixture checkpoint instead of training.
-        out: Folder for the run, the results and the figure.
+        pretrained: Use the committed 18,000-step mixture model instead of training.
+        out: Folder for the run, the results and the figure (default: runs/quickstart, or
+            runs/quickstart-pretrained). A folder holding an earlier quickstart is kept and the
+            next free NAME-2, NAME-3, ... is used, unless --overwrite.
         steps: Training steps (ignored with --pretrained).
+        overwrite: Replace an earlier quickstart's outputs in the folder instead.
     """
     from icl_theory.jobs.quickstart import run_quickstart
 
-    run_quickstart(pretrained=pretrained, out=out, steps=steps)
+    run_quickstart(pretrained=pretrained, out=out, steps=steps, overwrite=overwrite)
+
+
+EXAMPLES = {
+    "sample": [
+        "icl-theory sample --prior 'sparse(k=2)' --dim 8",
+        "icl-theory sample --prior '0.5*dense + 0.5*sinusoid' --dim 1 --output-scale unit",
+    ],
+    "priors": ["icl-theory priors"],
+    "train": [
+        "icl-theory train --prior '0.5*dense + 0.5*sparse(k=2)' --dim 8 --n-points 17 "
+        "--model small-deep --steps 3000 --out runs/mixture",
+        "icl-theory train --prior dense --dim 8 --n-points 17 --out runs/curriculum curriculum "
+        "--dims-start 3 --dims-end 8 --points-start 7 --points-end 17 --interval 300",
+        "icl-theory train --schedule wsd --decay-steps 2000 --steps 100000 --out runs/long",
+        "icl-theory train --resume runs/mixture            # after Ctrl-C or a crash",
+        "icl-theory train --resume runs/long --extend-to 50000 --into runs/long-decayed",
+    ],
+    "finalise": ["icl-theory finalise runs/mixture runs/long-decayed"],
+    "evaluate": [
+        "icl-theory evaluate runs/mixture --out runs/mixture.npz",
+        "icl-theory evaluate runs/seed0 runs/seed1 runs/seed2 --prior 'sparse(k=3)'",
+    ],
+    "plot": ["icl-theory plot runs/mixture.npz"],
+    "quickstart": ["icl-theory quickstart", "icl-theory quickstart --pretrained"],
+}
+
+
+def _unwrap_docstring_lines(text: str) -> str:
+    """A docstring's wrapped lines joined into paragraphs (blank lines and `-` items still break
+    them), so that the terminal, not the source, decides where help text wraps."""
+    paragraphs: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("- ") or not paragraphs or not paragraphs[-1]:
+            paragraphs.append(stripped)
+        else:
+            paragraphs[-1] += " " + stripped
+    return "\n".join(paragraphs)
+
+
+def _joining_wrapped_lines(original: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda text: original(_unwrap_docstring_lines(text))
+
+
+def _with_unwrapped_arguments(command: Callable) -> Callable:
+    """`command` with each `Args:` description of its docstring on one line: tyro reads a
+    function's argument help from the docstring as written, line breaks included."""
+    lines: list[str] = []
+    in_arguments, argument_indent = False, None
+    for line in (command.__doc__ or "").splitlines():
+        stripped, indent = line.strip(), len(line) - len(line.lstrip())
+        if stripped == "Args:":
+            in_arguments = True
+        elif in_arguments and stripped and argument_indent is None:
+            argument_indent = indent
+        elif in_arguments and stripped and argument_indent is not None and indent > argument_indent:
+            lines[-1] += " " + stripped
+            continue
+        lines.append(line)
+    command.__doc__ = "\n".join(lines)
+    return command
+
+
+# tyro keeps a docstring's line breaks wherever the next line starts with a space or a
+# non-letter (indented continuation lines, a backquote): unwrap the lines before it looks.
+tyro._strings.remove_single_line_breaks = _joining_wrapped_lines(  # pyright: ignore
+    tyro._strings.remove_single_line_breaks  # pyright: ignore
+)
 
 
 COMMANDS = {
-    "sample": sample,
-    "priors": priors,
-    "train": train,
-    "finalise": finalise,
-    "evaluate": evaluate,
-    "plot": plot,
-    "quickstart": quickstart,
+    name: _with_unwrapped_arguments(command)
+    for name, command in {
+        "sample": sample,
+        "priors": priors,
+        "train": train,
+        "finalise": finalise,
+        "evaluate": evaluate,
+        "plot": plot,
+        "quickstart": quickstart,
+    }.items()
 }
 
 
@@ -261,6 +385,9 @@ def main(args: Annotated[list[str] | None, "argv without the program name"] = No
             description="In-context learning of function classes vs the exact Bayes predictor.",
             args=args,
         )
+    except SystemExit as exit:
+        _print_examples(sys.argv[1:] if args is None else args)
+        raise exit
     except KeyboardInterrupt:
         print(
             "icl-theory: interrupted; a training run continues with `icl-theory train --resume "
@@ -275,6 +402,15 @@ def main(args: Annotated[list[str] | None, "argv without the program name"] = No
         print(f"icl-theory: error: {error}", file=sys.stderr)
         return BAD_INPUT
     return code if isinstance(code, int) else 0
+
+
+def _print_examples(args: list[str]) -> None:
+    """After a command's --help, its examples (tyro has no epilog)."""
+    if not ({"-h", "--help"} & set(args)) or not args or args[0] not in EXAMPLES:
+        return
+    print("\nexamples:")
+    for example in EXAMPLES[args[0]]:
+        print(f"  {example}")
 
 
 _OS_ERROR_FIXES = {

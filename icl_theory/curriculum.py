@@ -21,12 +21,19 @@ class Curriculum:
     """
 
     dims_start: int
+    """Active input coordinates at step 0 (the rest are zero)."""
     dims_end: int
+    """Active input coordinates at the end (at most the prior's dimension)."""
     points_start: int
+    """Active (x, y) pairs per prompt at step 0 (the rest are masked out of the loss)."""
     points_end: int
+    """Active pairs per prompt at the end (at most n_points)."""
     dims_increment: int = 1
+    """Coordinates added every interval."""
     points_increment: int = 2
+    """Pairs added every interval."""
     interval: int = 2000
+    """Training steps between increments."""
 
     def __post_init__(self) -> None:
         for name in (

@@ -1,12 +1,14 @@
-"""Tables of saved results, in one format for every reader: Markdown for files (the experiments'
-tables) and the terminal (the CLI and the quickstart, through rich). A curve cell reads
-`mean [low, high]` (the 95% bootstrap interval), or n/a where a predictor has no prediction."""
+"""Tables of saved results: Markdown for files (the experiments' tables), where a curve cell reads
+`mean [low, high]` (the 95% bootstrap interval), and the terminal (the CLI and the quickstart,
+through rich), where it reads `mean±half-width` so that five context lengths fit 80 columns; n/a
+where a predictor has no prediction."""
 
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -26,9 +28,12 @@ def curve_rows(
     positions: Sequence[int],
     *,
     excess_over: str | None = None,
+    compact: bool = False,
 ) -> tuple[list[list[str]], bool]:
     """One row per predictor (`excess_over` itself left out): its name, then `mean [low, high]`
-    of its error (or of its paired excess over `excess_over`) at each position; and whether
+    of its error (or of its paired excess over `excess_over`) at each position (`compact`:
+    `mean±h`, `h` the larger distance from the mean to an end of the interval, with 2 decimals,
+    or none from 10 on); and whether
     some cell is n/a."""
     rows, undefined = [], False
     for name in names:
@@ -36,7 +41,8 @@ def curve_rows(
             continue
         curve = results.excess(name, excess_over) if excess_over else results.curve(name)
         undefined |= bool(np.isnan(curve.mean[list(positions)]).any())
-        rows.append([name, *(_cell(curve, p) for p in positions)])
+        cell = _compact_cell if compact else _cell
+        rows.append([name, *(cell(curve, p) for p in positions)])
     return rows, undefined
 
 
@@ -56,6 +62,15 @@ def _cell(curve: Curve, position: int) -> str:
     if np.isnan(curve.mean[position]):
         return "n/a"
     return f"{curve.mean[position]:.3f} [{curve.low[position]:.3f}, {curve.high[position]:.3f}]"
+
+
+def _compact_cell(curve: Curve, position: int) -> str:
+    mean = curve.mean[position]
+    if np.isnan(mean):
+        return "n/a"
+    half = max(curve.high[position] - mean, mean - curve.low[position])
+    decimals = 2 if max(abs(mean), half) < 10 else 0  # at most 9 characters up to 9999
+    return f"{mean:.{decimals}f}±{half:.{decimals}f}"
 
 
 def curve_table(
@@ -92,27 +107,51 @@ def default_positions(n_points: int) -> list[int]:
 def print_curve_tables(
     results: EvalResults, console: Console, positions: Sequence[int] | None = None
 ) -> None:
-    """The `curve_rows` of every predictor, one table per class of the evaluation prior."""
+    """The `curve_rows` of every predictor (compact cells), one table per class of the
+    evaluation prior, and a legend saying what the numbers and names mean."""
     positions = default_positions(results.n_points) if positions is None else positions
     classes = results.class_names if len(results.class_names) > 1 else (None,)
     undefined = False
     for class_label in classes:
         subset = results if class_label is None else results.for_class(class_label)
         title = "all prompts" if class_label is None else f"{class_label} prompts"
-        table = Table(title=f"{title} ({subset.n_prompts}): normalised error [95% CI]")
-        table.add_column("predictor")
+        table = Table(
+            title=f"{title} ({subset.n_prompts}): error at n in-context examples",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+            collapse_padding=True,
+        )
+        table.add_column("predictor", no_wrap=True)
         for position in positions:
-            table.add_column(f"n = {position}", justify="right")
-        rows, some_undefined = curve_rows(subset, list(subset.names), positions)
+            table.add_column(f"n = {position}", justify="right", no_wrap=True)
+        rows, some_undefined = curve_rows(subset, list(subset.names), positions, compact=True)
         undefined |= some_undefined
         for row in rows:
             table.add_row(*row)
         console.print(table)
-    if undefined:
-        console.print(UNDEFINED_NOTE)
+    console.print(table_legend(results, undefined))
+
+
+def table_legend(results: EvalResults, undefined: bool) -> str:
+    """What the terminal tables' numbers and names mean."""
+    lines = [
+        "error: squared error against f(x) divided by the output variance of the prompt's class "
+        "(0 is perfect; predicting 0 scores 1), mean over prompts ± half its 95% bootstrap "
+        "interval."
+    ]
     bayes = results.config.get("bayes")
-    if bayes is not None and bayes != "exact":  # what `evaluate` recorded in place of one
-        console.print(f"Bayes predictor of the evaluation prior: {bayes}")
+    if "Bayes" in results.names and bayes == "exact":
+        whole = "the mixture" if len(results.class_names) > 1 else "the evaluation prior"
+        lines.append(
+            f"Bayes: the exact Bayes predictor of {whole}, the best any predictor can do on "
+            "average; Bayes CLASS: that of one class alone."
+        )
+    elif bayes is not None and bayes != "exact":  # what `evaluate` recorded in place of one
+        lines.append(f"Bayes predictor of the evaluation prior: {bayes}.")
+    if undefined:
+        lines.append(UNDEFINED_NOTE)
+    return "\n".join(lines)
 
 
 def runs_table(folder: Path) -> str:
@@ -150,5 +189,6 @@ __all__ = [
     "print_curve_tables",
     "runs_table",
     "sweep_table",
+    "table_legend",
     "value_table",
 ]

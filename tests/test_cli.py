@@ -1,11 +1,16 @@
 """The `icl-theory` command line."""
 
+import dataclasses
+import inspect
+import shlex
 import shutil
 import subprocess
 
+import docstring_parser
 import pytest
 
-from icl_theory.cli import main
+from icl_theory.cli import COMMANDS, EXAMPLES, TrainOptions, main
+from icl_theory.curriculum import Curriculum
 
 
 def test_help_lists_the_commands(capsys):
@@ -50,3 +55,47 @@ def test_console_script_is_installed():
     assert executable is not None, "pip install the package to get the icl-theory command"
     result = subprocess.run([executable, "priors"], capture_output=True, text=True, check=True)
     assert "sparse" in result.stdout and "sinusoid" in result.stdout
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_help_explains_every_option_and_ends_with_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines()[-len(EXAMPLES[command]) :] == [
+        f"  {example}" for example in EXAMPLES[command]
+    ]
+    for leaked in ("{None}", "__tyro", "STR [STR"):  # parser internals, not options
+        assert leaked not in out
+    # Every option has a sentence of help: each argument of the command is documented, and so
+    # is each field of the configs `train` takes.
+    documented = {p.arg_name for p in docstring_parser.parse(COMMANDS[command].__doc__).params}
+    assert documented == set(inspect.signature(COMMANDS[command]).parameters)
+    if command == "train":
+        for config in (TrainOptions, Curriculum):
+            fields = {field.name for field in dataclasses.fields(config)}
+            described = {
+                p.arg_name
+                for cls in config.__mro__[:-1]  # the config and its bases, not `object`
+                for p in docstring_parser.parse_from_object(cls).params
+                if p.description
+            }
+            assert fields <= described, config
+    # Each example parses: the same command line with --help added is accepted.
+    for example in EXAMPLES[command]:
+        arguments = shlex.split(example.split("#")[0])[1:]
+        with pytest.raises(SystemExit) as parsed:
+            main([*arguments, "--help"])
+        assert parsed.value.code == 0, example
+
+
+def test_a_mistyped_option_value_is_named_by_its_option_with_a_suggestion(capsys):
+    assert main(["train", "--model", "smal"]) == 2
+    assert "--model='smal' is invalid" in (err := capsys.readouterr().err)
+    assert "did you mean 'small'?" in err and "TrainConfig" not in err
+    assert main(["train", "--prior", "sparce(k=2)"]) == 2
+    err = capsys.readouterr().err
+    assert "--prior='sparce' is invalid" in err and "did you mean 'sparse'?" in err
+    assert main(["train", "--n-points", "0"]) == 2
+    assert "--n-points=0 is invalid: must be an integer >= 1" in capsys.readouterr().err

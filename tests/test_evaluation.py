@@ -30,6 +30,7 @@ from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.jobs import evaluate_runs
 from icl_theory.predictors import MixtureBayes, bayes_predictor, class_posteriors, predict
 from icl_theory.predictors.baselines import (
+    Averaging,
     Lasso,
     LeastSquares,
     NearestNeighbours,
@@ -359,3 +360,26 @@ def test_a_prior_without_a_bayes_predictor_is_reported_not_dropped():
     text = io.StringIO()
     print_curve_tables(results, Console(file=text, width=200))
     assert "none registered for ReluNetwork" in text.getvalue()
+
+
+def test_the_terminal_tables_fit_80_columns_and_say_what_they_show():
+    """The quickstart's table: six predictors (the longest name `Lasso (alpha=0.001)`) at five
+    context lengths, on a standard terminal, nothing cut short."""
+    prior = Mixture((DenseLinear(dim=8), SparseLinear(dim=8, k=2)))
+    dense, sparse = (bayes_predictor(c) for c in prior.components)
+    predictors = {
+        "transformer": Averaging(),
+        "Bayes dense": dense,
+        "Bayes sparse": sparse,
+        "least squares": LeastSquares(),
+        "Lasso (alpha=0.001)": Lasso(alpha=0.001),
+    }
+    results = evaluate(predictors, prior, 17, n_prompts=32)
+    text = io.StringIO()
+    print_curve_tables(results, Console(file=text, width=80), positions=(1, 3, 4, 8, 16))
+    lines = text.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "…" not in text.getvalue()
+    assert any(line.startswith("Lasso (alpha=0.001)  ") for line in lines)
+    assert "Bayes: the exact Bayes predictor of the mixture" in " ".join(lines)
+    assert "n/a: no prediction there" in " ".join(lines)  # Bayes sparse on dense prompts

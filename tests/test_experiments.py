@@ -18,7 +18,7 @@ from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
 from experiments.mixture_weights.figures import replot as replot_mixture_weights
 from icl_theory.cli import main
 from icl_theory.evaluation import EvalResults
-from icl_theory.jobs.quickstart import QUICKSTART
+from icl_theory.jobs.quickstart import QUICKSTART, output_folder
 
 EXPERIMENTS = {
     "dense_sparse_mixture": (dense_sparse_mixture.run, replot_dense_sparse_mixture),
@@ -117,3 +117,19 @@ def test_the_quickstart_trains_the_small_preset_mixture_for_fewer_steps():
     s = study("small")
     expected = s.config(s.mixture_spec(), noise_std=NOISE_FREE, seed=0)
     assert dataclasses.replace(expected, steps=QUICKSTART.steps) == QUICKSTART
+
+
+def test_a_second_quickstart_writes_beside_the_first_unless_told_to_overwrite(tmp_path):
+    first = tmp_path / "quickstart"
+    assert output_folder(first, pretrained=False, overwrite=False) == first
+    (first / "run").mkdir(parents=True)
+    (first / "results.npz").write_bytes(b"earlier")
+    second = output_folder(first, pretrained=False, overwrite=False)
+    assert second == tmp_path / "quickstart-2"
+    (second / "run").mkdir(parents=True)
+    assert output_folder(first, pretrained=False, overwrite=False) == tmp_path / "quickstart-3"
+    assert output_folder(first, pretrained=False, overwrite=True) == first
+    # The trained and the committed model's quickstarts do not share a default folder.
+    assert output_folder(None, pretrained=True, overwrite=False) != output_folder(
+        None, pretrained=False, overwrite=False
+    )

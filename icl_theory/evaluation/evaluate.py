@@ -1,12 +1,14 @@
 """`evaluate`: run named predictors on one seeded evaluation set and keep every error as data."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from icl_theory._validation import check_positive_int, invalid
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
@@ -23,6 +25,8 @@ from icl_theory.prompts import Prompts, sample_prompts
 from icl_theory.records import provenance
 
 BAYES = "Bayes"
+
+T = TypeVar("T")
 
 Normalisation = Literal["pointwise", "class_mean"]
 
@@ -66,6 +70,7 @@ def evaluate(
     normalise: Normalisation = "pointwise",
     chunk: int = 256,
     config: Mapping[str, Any] | None = None,
+    progress: Console | None = None,
 ) -> EvalResults:
     """Errors of every predictor at every position of the same `n_prompts` prompts.
 
@@ -88,6 +93,8 @@ def evaluate(
       (`SelectionProbe`; saved in `EvalResults.selection`).
     - `chunk`: prompts per compiled call (bounds memory for the larger Bayes predictors).
     - `config`: extra fields saved with the results (e.g. the prior spec and the run folders).
+    - `progress`: a rich `Console` to show which predictor is being evaluated on (a transient
+      bar; compiling each predictor's batched call is most of the time).
 
     **Returns:** `EvalResults` with `errors[name]` of shape `(seeds, n_prompts, n_points)`: the
     squared error against the noise-free `f(x_i)` divided by the output variance of the
@@ -116,19 +123,30 @@ def evaluate(
     elif normalise != "pointwise":
         raise invalid("evaluate", "normalise", normalise, "is 'pointwise' or 'class_mean'")
     fs = np.asarray(prompts.fs, np.float64)
-    errors = {
-        name: np.stack([_errors(member, prompts, fs, variance, chunk) for member in members])
-        for name, members in named.items()
-    }
-    class_posterior = None
-    if bayes is not None and len(prior.classes) > 1:
-        class_posterior = _chunked(
-            lambda xs, ys: np.asarray(class_posteriors(bayes, xs, ys), np.float32), prompts, chunk
-        )
-    diagnostics = Selection()
+    has_posterior = bayes is not None and len(prior.classes) > 1
+    tasks = sum(map(len, named.values())) + has_posterior + (selection is not None)
+    with _Stages(progress, tasks) as stage:
+        errors = {}
+        for name, members in named.items():
+            errors[name] = np.stack(
+                [stage(name, _errors, member, prompts, fs, variance, chunk) for member in members]
+            )
+        class_posterior = None
+        if bayes is not None and has_posterior:
+            class_posterior = stage(
+                "Bayes class posterior",
+                _chunked,
+                lambda xs, ys: np.asarray(class_posteriors(bayes, xs, ys), np.float32),
+                prompts,
+                chunk,
+            )
+        diagnostics = Selection()
+        if selection is not None:
+            diagnostics = stage(
+                "selection diagnostics", selection_diagnostics, selection, prior, prompts, inputs
+            )
     probe_config = {}
     if selection is not None:
-        diagnostics = selection_diagnostics(selection, prior, prompts, inputs)
         probe_config = {
             "selection_prompts": selection.prompts,
             "selection_queries": selection.queries,
@@ -156,6 +174,46 @@ def evaluate(
         selection=diagnostics,
         provenance=provenance(),
     )
+
+
+class _Stages:
+    """`with _Stages(console, total) as stage: stage(label, function, *arguments)` runs each
+    stage under a transient progress bar on `console` (nothing shown without one)."""
+
+    def __init__(self, console: Console | None, total: int):
+        self._bar = (
+            Progress(
+                TextColumn("[bold]evaluate"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            if console is not None
+            else None
+        )
+        self._total = total
+        self._task = None
+
+    def __enter__(self) -> "_Stages":
+        if self._bar is not None:
+            self._bar.__enter__()
+            self._task = self._bar.add_task("", total=self._total)
+        return self
+
+    def __call__(self, label: str, function: Callable[..., T], *arguments: Any) -> T:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=label)
+        value = function(*arguments)
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task)
+        return value
+
+    def __exit__(self, *exception: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exception)
 
 
 def class_output_variance(prior: AbstractPrior, prompts: Prompts) -> np.ndarray:

@@ -24,7 +24,7 @@ import jax.random as jr
 from jaxtyping import Array, Float
 
 from icl_theory._types import Key, Preds, Xs, Ys
-from icl_theory._validation import check_positive_int, invalid
+from icl_theory._validation import check_positive_int, did_you_mean, invalid
 from icl_theory.predictors.base import AbstractPredictor
 
 Positional = Literal["learned", "none"]
@@ -71,7 +71,9 @@ def preset(
     """A named architecture (`tiny`, `small`, `small-deep`, `medium`, `paper`) for inputs of
     size `dim`."""
     if name not in PRESETS:
-        raise invalid("model", "preset", name, f"is one of {sorted(PRESETS)}")
+        raise invalid(
+            "model", "preset", name, f"is one of {sorted(PRESETS)}{did_you_mean(name, PRESETS)}"
+        )
     return ModelConfig(dim=dim, max_points=max_points, positional=positional, **PRESETS[name])
 
 

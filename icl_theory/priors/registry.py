@@ -16,7 +16,7 @@ import ast
 import dataclasses
 from typing import Any, Literal
 
-from icl_theory._validation import invalid
+from icl_theory._validation import did_you_mean, invalid
 from icl_theory.priors.base import AbstractPrior
 from icl_theory.priors.convex import ConvexCombination
 from icl_theory.priors.linear import DenseLinear
@@ -143,7 +143,11 @@ class _Builder:
     def check_name(self, name: str) -> None:
         if name not in PRIORS:
             raise invalid(
-                "build_prior", "prior", name, f"unknown prior name; known: {known_names()}"
+                "build_prior",
+                "prior",
+                name,
+                f"unknown prior name{did_you_mean(name, [*PRIORS, *COMBINATORS])}; known: "
+                f"{known_names()}",
             )
 
     def leaf(self, name: str, keywords: dict[str, Any]) -> AbstractPrior:

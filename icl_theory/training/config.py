@@ -6,7 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from icl_theory._validation import check_nonnegative, check_positive, check_positive_int, invalid
+from icl_theory._validation import (
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+    did_you_mean,
+    invalid,
+)
 from icl_theory.curriculum import Curriculum
 from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, preset
 from icl_theory.priors import AbstractPrior, build_prior
@@ -131,7 +137,12 @@ class TrainConfig:
                 "schedule='wsd' (the decay follows the warm-up and ends at the last step)",
             )
         if self.model not in PRESETS:
-            raise invalid("TrainConfig", "model", self.model, f"is one of {sorted(PRESETS)}")
+            raise invalid(
+                "TrainConfig",
+                "model",
+                self.model,
+                f"is one of {sorted(PRESETS)}{did_you_mean(self.model, PRESETS)}",
+            )
         for name in ("eval_every", "checkpoint_every"):
             if getattr(self, name) % self.steps_per_call:
                 raise invalid(

@@ -14,7 +14,8 @@ from rich.progress import Progress as RichProgress
 
 class Progress:
     """`with Progress(total, start, enabled) as bar: bar.update(step, loss, steps_per_s)`;
-    does nothing when disabled."""
+    does nothing when disabled. Until the first update it says "compiling": the first call
+    compiles the training step, tens of seconds in which there is no loss to show."""
 
     def __init__(self, total: int, start: int, *, enabled: bool):
         self._bar = (
@@ -22,7 +23,7 @@ class Progress:
                 TextColumn("[bold]train"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:.1f} steps/s"),
+                TextColumn("{task.fields[status]}"),
                 TimeElapsedColumn(),
                 TextColumn("left"),
                 TimeRemainingColumn(),
@@ -37,13 +38,14 @@ class Progress:
         if self._bar is not None:
             self._bar.__enter__()
             self._task = self._bar.add_task(
-                "train", total=self._total, completed=self._start, loss=float("nan"), rate=0.0
+                "train", total=self._total, completed=self._start, status="compiling"
             )
         return self
 
     def update(self, step: int, loss: float, steps_per_s: float) -> None:
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, completed=step, loss=loss, rate=steps_per_s)
+            status = f"loss {loss:.4f}  {steps_per_s:.1f} steps/s"
+            self._bar.update(self._task, completed=step, status=status)
 
     def __exit__(
         self,
