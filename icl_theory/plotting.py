@@ -90,12 +90,22 @@ def plot_class_weights(
     if results.class_posterior is None:
         raise ValueError("these results hold no class posterior (the prior is not a mixture)")
     target = results.class_names[class_index]
+    dashes = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1))]
     for true_class, class_label in enumerate(results.class_names):
+        # One colour per class of prompts: the Bayes posterior wide and pale, each predictor's
+        # implied weight dashed on top of it, so that agreement shows and hides nothing.
+        colour = f"C{true_class}"
         chosen = results.class_index == true_class
         posterior = results.class_posterior[chosen, class_index]
-        _median_band(ax, posterior, f"Bayes p({target}) | {class_label} prompts", "-")
-        for name, weights in results.selection.implied_weight.items():
-            _median_band(ax, weights[chosen], f"{name}: implied | {class_label} prompts", "--")
+        _median_band(
+            ax,
+            posterior,
+            f"Bayes p({target}) | {class_label} prompts",
+            {"color": colour, "linewidth": 3.5, "alpha": 0.45},
+        )
+        for index, (name, weights) in enumerate(results.selection.implied_weight.items()):
+            style = {"color": colour, "linestyle": dashes[index % len(dashes)]}
+            _median_band(ax, weights[chosen], f"{name}: implied | {class_label} prompts", style)
     ax.set_ylim(-0.1, 1.1)
     ax.set_xlabel("in-context examples")
     ax.set_ylabel(f"weight on {target}")
@@ -138,13 +148,13 @@ def save_figure(figure: Figure, path: str | Path) -> Path:
     return path
 
 
-def _median_band(ax: Axes, values: np.ndarray, label: str, linestyle: str) -> None:
+def _median_band(ax: Axes, values: np.ndarray, label: str, style: dict) -> None:
     if values.size == 0 or np.all(np.isnan(values)):
         return
     positions = np.arange(values.shape[1])
     quartiles = np.asarray(nan_quantile(values, [0.25, 0.5, 0.75]))
-    (line,) = ax.plot(positions, quartiles[1], linestyle=linestyle, label=label)
-    ax.fill_between(positions, quartiles[0], quartiles[2], color=line.get_color(), alpha=0.15)
+    (line,) = ax.plot(positions, quartiles[1], label=label, **style)
+    ax.fill_between(positions, quartiles[0], quartiles[2], color=line.get_color(), alpha=0.12)
 
 
 def nan_quantile(values: np.ndarray, q, axis: int = 0) -> np.ndarray | np.floating:
@@ -159,7 +169,9 @@ def _style(name: str) -> dict:
     # Bayes predictors are the reference: black (the prior's own, solid) or grey (others, each
     # with its own dash pattern) so the eye finds them first.
     if name == "Bayes":
-        return {"color": "black", "linestyle": "-", "linewidth": 2}
+        # Wide, pale and underneath: a class's Bayes predictor that coincides with it (noise-free,
+        # once the class is identified) stays visible on top of it.
+        return {"color": "black", "linestyle": "-", "linewidth": 3.5, "alpha": 0.35, "zorder": 1}
     if name.startswith("Bayes"):
         patterns = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1))]
         return {"color": "dimgray", "linestyle": patterns[sum(map(ord, name)) % len(patterns)]}
