@@ -53,6 +53,19 @@ def benchmark_training(session: nox.Session) -> None:
     session.run(*two_cores, *session.posargs, external=True)
 
 
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The documentation site into site/ (mkdocs, strict: a warning fails the build); `-- serve`
+    shows it at http://127.0.0.1:8000 while editing."""
+    session.install("-e", ".[docs]")
+    # Material prints a notice about MkDocs 2 on every build; it is not about this site.
+    session.env["NO_MKDOCS_2_WARNING"] = "1"
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:])
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs)
+
+
 def _experiment(session: nox.Session, name: str) -> None:
     session.install("-e", ".")
     arguments = session.posargs or ["--preset", "small", "--jobs", "2"]

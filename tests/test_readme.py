@@ -1,4 +1,5 @@
-"""The README's Python snippets run as written, in order, from the repository root."""
+"""The Python snippets of the README and of the documentation run as written, in order, from the
+repository root."""
 
 import re
 from pathlib import Path
@@ -19,3 +20,20 @@ def test_the_readme_python_snippets_run(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
     assert (tmp_path / "r.npz").exists()
+
+
+# A page whose snippets are excerpts of a file runs them after that file's names are imported.
+PRELUDES = {"adding_a_prior.md": "from examples.quadratic_prior import *\n"}
+
+
+@pytest.mark.parametrize(
+    "page", sorted(p.name for p in (ROOT / "docs").glob("*.md") if "```python" in p.read_text())
+)
+def test_the_documentation_python_snippets_run(page, tmp_path, monkeypatch):
+    text = (ROOT / "docs" / page).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    monkeypatch.chdir(tmp_path)  # anything a snippet writes goes to tmp
+    namespace: dict = {}
+    exec(PRELUDES.get(page, ""), namespace)
+    for block in blocks:
+        exec(compile(block, page, "exec"), namespace)

@@ -33,7 +33,11 @@ OutputScale = Literal["raw", "unit"]
 
 
 def register_prior(name: str, cls: type[AbstractPrior]) -> None:
-    """Make `cls` available under `name` in prior specs; its init fields become keywords."""
+    """Make `cls` available under `name` in prior specs; its init fields become keywords.
+    Registering the same class under the same name again does nothing (a module imported
+    twice); another class under a taken name is refused."""
+    if PRIORS.get(name) is cls:
+        return
     if name in PRIORS or name in COMBINATORS:
         raise ValueError(f"prior name {name!r} is already taken; choose another name.")
     PRIORS[name] = cls
