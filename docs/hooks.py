@@ -23,9 +23,7 @@ def on_files(files: Files, config) -> Files:
             if uri in seen or "/smoke/" in uri:
                 continue
             seen.add(uri)
-            files.append(
-                File(uri, str(ROOT), config["site_dir"], config["use_directory_urls"])
-            )
+            files.append(File(uri, str(ROOT), config["site_dir"], config["use_directory_urls"]))
     return files
 
 

@@ -60,6 +60,10 @@ def test_registering_a_new_prior_makes_it_available_and_names_are_unique():
     try:
         assert build_prior("dense_test_alias(tau=2.0)", dim=3) == DenseLinear(dim=3, tau=2.0)
         with pytest.raises(ValueError, match="already taken"):
-            register_prior("dense", DenseLinear)
+            register_prior("dense", SparseLinear)
+        with pytest.raises(ValueError, match="already taken"):
+            register_prior("mixture", DenseLinear)  # a combinator's name
+        register_prior("dense", DenseLinear)  # the same class again: a module imported twice
+        assert PRIORS["dense"] is DenseLinear
     finally:
         del PRIORS["dense_test_alias"]
