@@ -118,6 +118,7 @@ def train(
     allow_device_change: bool = False,
     extend_to: Annotated[int | None, tyro.conf.arg(metavar="STEPS")] = None,
     into: Annotated[str | None, tyro.conf.arg(metavar="FOLDER")] = None,
+    seeds: Annotated[tuple[int, ...], tyro.conf.arg(metavar="SEED")] = (),
     progress: bool = True,
 ) -> int:
     """Train a transformer on prompts from a prior, or continue a run with --resume RUN.
@@ -136,11 +137,29 @@ def train(
             before its decay): the result is the run planned that long from the start.
         into: With --resume, continue in a copy of the run made in this new folder, leaving the
             run as it is (with --extend-to: start a wsd decay from a stable checkpoint).
+        seeds: Train one model per seed together, as one vmapped ensemble, into OUT/seedS
+            (each folder a run of its own; --resume OUT continues them together).
         progress: Show a progress bar.
     """
+    from icl_theory.training import ensemble
     from icl_theory.training import run as training
 
     console = Console()
+    folder = Path(resume) if resume is not None else None
+    members = sorted(folder.glob("seed*/checkpoint.eqx")) if folder is not None else []
+    if folder is not None and members and not (folder / "checkpoint.eqx").exists():
+        if (config, extend_to, into) != (TrainOptions(), None, None) or seeds:
+            raise ValueError("train --resume OUT continues an ensemble as it was; drop the options")
+        # An ensemble's folder: its members continue together.
+        results = ensemble.resume_ensemble([m.parent for m in members], progress=progress)
+        return _report(console, results)
+    if seeds:
+        if resume is not None:
+            raise ValueError("--seeds starts an ensemble; --resume OUT continues one")
+        checked = _as_options(config.checked)
+        configs = [dataclasses.replace(checked, seed=seed) for seed in seeds]
+        outs = ensemble.seed_folders(out, seeds)
+        return _report(console, ensemble.train_ensemble(configs, outs, progress=progress))
     if resume is not None:
         if config != TrainOptions():
             raise ValueError(
@@ -158,13 +177,21 @@ def train(
         if extend_to is not None or into is not None:
             raise ValueError("--extend-to and --into go with --resume RUN")
         result = training.train(_as_options(config.checked), out, progress=progress)
-    if result.interrupted:
+    return _report(console, [result])
+
+
+def _report(console: Console, results: list) -> int:
+    """The end of a training command: where the runs are, and how to continue them."""
+    folders = " ".join(str(result.out) for result in results)
+    if len(results) > 1:
+        folders = str(results[0].out.parent)  # an ensemble continues from its folder
+    if results[0].interrupted:
         console.print(
-            f"stopped (Ctrl-C) at step {result.step}; continue with "
-            f"`icl-theory train --resume {result.out}`"
+            f"stopped (Ctrl-C) at step {results[0].step}; continue with "
+            f"`icl-theory train --resume {folders}`"
         )
         return INTERRUPTED
-    console.print(f"finished at step {result.step}; run folder {result.out}")
+    console.print(f"finished at step {results[0].step}; run folder(s) {folders}")
     return 0
 
 
@@ -304,6 +331,7 @@ EXAMPLES = {
         "icl-theory train --schedule wsd --decay-steps 2000 --steps 100000 --out runs/long",
         "icl-theory train --resume runs/mixture            # after Ctrl-C or a crash",
         "icl-theory train --resume runs/long --extend-to 50000 --into runs/long-decayed",
+        "icl-theory train --prior dense --seeds 0 1 2 --out runs/dense   # runs/dense/seed0 ...",
     ],
     "finalise": ["icl-theory finalise runs/mixture runs/long-decayed"],
     "evaluate": [

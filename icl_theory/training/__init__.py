@@ -2,6 +2,7 @@
 
 from icl_theory.training.checkpoint import CorruptCheckpointError
 from icl_theory.training.config import TrainConfig
+from icl_theory.training.ensemble import resume_ensemble, train_ensemble
 from icl_theory.training.run import (
     RunFolderError,
     TrainingDivergedError,
@@ -27,5 +28,7 @@ __all__ = [
     "load_prior",
     "normalised_error",
     "resume",
+    "resume_ensemble",
     "train",
+    "train_ensemble",
 ]

@@ -266,12 +266,55 @@ def finalise(out: str | Path) -> Path:
     return path
 
 
+class _Members:
+    """The models a host loop trains: one (`Trainer.run_chunk` as it is) or an ensemble (the
+    same compiled step vmapped over stacked states, see `ensemble.py`). Losses and errors come
+    back with a leading member axis either way."""
+
+    def __init__(self, trainers: list[Trainer]):
+        self.trainers = trainers
+        self.eval_prompts = [evaluation_set(trainer) for trainer in trainers]
+        self.stacked = len(trainers) > 1
+        if self.stacked:
+            step = trainers[0]._chunk
+            self._chunk = jax.jit(
+                lambda state, length: jax.vmap(lambda one: step(one, length))(state),
+                static_argnums=1,
+                donate_argnums=0,
+            )
+
+    def chunk(self, state: TrainState, length: int) -> tuple[TrainState, np.ndarray]:
+        if self.stacked:
+            state, losses = self._chunk(state, length)
+            return state, np.asarray(losses)
+        state, losses = self.trainers[0].run_chunk(state, length)
+        return state, np.asarray(losses)[None]
+
+    def member(self, state: TrainState, index: int) -> TrainState:
+        return jax.tree.map(lambda leaf: leaf[index], state) if self.stacked else state
+
+    def eval_errors(self, state: TrainState, index: int) -> np.ndarray:
+        trainer = self.trainers[index]
+        params = self.member(state, index).params
+        return np.asarray(normalised_error(params, trainer.prior, self.eval_prompts[index]))
+
+
 def _loop(
     trainer: Trainer, state: TrainState, out: Path, *, progress: bool, stop_at: int | None
 ) -> TrainResult:
-    config = trainer.config
-    eval_prompts = evaluation_set(trainer)
-    step = int(state.step)
+    (result,) = _members_loop(_Members([trainer]), state, [out], progress, stop_at)
+    return result
+
+
+def _members_loop(
+    members: _Members,
+    state: TrainState,
+    outs: list[Path],
+    progress: bool,
+    stop_at: int | None,
+) -> list[TrainResult]:
+    config = members.trainers[0].config  # the members differ in their seed only
+    step = int(members.member(state, 0).step)
     interrupted = False
     with (
         _sigint_requests_stop() as stop_requested,
@@ -280,42 +323,50 @@ def _loop(
         while step < config.steps:
             length = min(config.steps_per_call, config.steps - step)
             start = time.perf_counter()
-            new_state, losses = trainer.run_chunk(state, length)
-            losses = np.asarray(losses)  # waits for the call
+            new_state, losses = members.chunk(state, length)  # (members, length); waits
             elapsed = time.perf_counter() - start
-            bad = np.flatnonzero(~np.isfinite(losses))
-            if bad.size:
-                kept = (
-                    f"the last good checkpoint in {out} is unchanged"
-                    if (out / CHECKPOINT_NAME).exists()
-                    else f"no checkpoint had been written yet in {out}"
-                )
-                raise TrainingDivergedError(
-                    f"the loss became {losses[bad[0]]} at step {step + int(bad[0])}; {kept}. "
-                    "Lower learning_rate or clip_norm, or check the prior's scale "
-                    "(output_scale='unit'), and start a new run"
-                )
+            for out, member_losses in zip(outs, losses, strict=True):
+                bad = np.flatnonzero(~np.isfinite(member_losses))
+                if bad.size:
+                    kept = (
+                        f"the last good checkpoint in {out} is unchanged"
+                        if (out / CHECKPOINT_NAME).exists()
+                        else f"no checkpoint had been written yet in {out}"
+                    )
+                    raise TrainingDivergedError(
+                        f"the loss became {member_losses[bad[0]]} at step {step + int(bad[0])}; "
+                        f"{kept}. Lower learning_rate or clip_norm, or check the prior's scale "
+                        "(output_scale='unit'), and start a new run"
+                    )
             state, step = new_state, step + length
-            record = {
-                "step": step,
-                "loss": float(losses.mean()),
-                "learning_rate": trainer.learning_rate(step - 1),  # of the call's last step
-                "steps_per_s": length / elapsed,
-            }
-            _append_metrics(out / METRICS_NAME, record)
-            bar.update(step, record["loss"], record["steps_per_s"])
+            rate = length / elapsed
+            learning_rate = members.trainers[0].learning_rate(step - 1)  # of the last step
+            for index, out in enumerate(outs):
+                record = {
+                    "step": step,
+                    "loss": float(losses[index].mean()),
+                    "learning_rate": learning_rate,
+                    "steps_per_s": rate,
+                }
+                _append_metrics(out / METRICS_NAME, record)
+            bar.update(step, float(losses.mean()), rate)
             if step % config.eval_every == 0 or step == config.steps:
-                error = normalised_error(state.params, trainer.prior, eval_prompts)
-                _append_metrics(
-                    out / METRICS_NAME, {"step": step, "eval_error": np.asarray(error).tolist()}
-                )
+                for index, out in enumerate(outs):
+                    error = members.eval_errors(state, index)
+                    _append_metrics(
+                        out / METRICS_NAME, {"step": step, "eval_error": error.tolist()}
+                    )
             stopping = stop_requested() or (stop_at is not None and step >= stop_at)
             if step % config.checkpoint_every == 0 or step == config.steps or stopping:
-                _save(out, trainer, state)
+                for index, out in enumerate(outs):
+                    _save(out, members.trainers[index], members.member(state, index))
             if stopping:
                 interrupted = step < config.steps
                 break
-    return TrainResult(state.params, step, interrupted, out)
+    return [
+        TrainResult(members.member(state, index).params, step, interrupted, out)
+        for index, out in enumerate(outs)
+    ]
 
 
 def _save(out: Path, trainer: Trainer, state: TrainState) -> None:
