@@ -66,6 +66,13 @@ def docs(session: nox.Session) -> None:
         session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
+@nox.session(python=PYTHON)
+def benchmark_ensemble(session: nox.Session) -> None:
+    """Model-steps/s of vmapped ensembles against single runs one per core (docs/performance.md)."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/ensemble_speed.py", *session.posargs)
+
+
 def _experiment(session: nox.Session, name: str) -> None:
     session.install("-e", ".")
     arguments = session.posargs or ["--preset", "small", "--jobs", "2"]

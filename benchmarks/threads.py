@@ -2,7 +2,9 @@
 
 import os
 
-ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# XLA has no intra-op thread-count flag (`intra_op_parallelism_threads` is not one, and an unknown
+# name in XLA_FLAGS is ignored); turning off its Eigen thread pool is what pins it to one thread.
+ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 
 
 def pin_xla_threads(threads: int) -> str:
