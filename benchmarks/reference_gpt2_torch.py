@@ -3,7 +3,8 @@ causal self-attention, GELU MLP of width 4x, learned positions, linear read-in a
 Garg et al.'s interleaved `(x, y)` tokens), with its training step (Adam, squared error on every
 `y` position, fresh dense linear data each step), timed on any device, in float32 or with
 bfloat16 autocast. Self-contained (torch only), so it runs where `transformers` is not installed:
-the accelerator machine. `reference_garg_pytorch.py` is Garg et al.'s own model (HuggingFace)."""
+the accelerator machine; its parameter count is the project's model's (26,369 for `tiny` at
+d = 5, 11 points). `reference_garg_pytorch.py` is Garg et al.'s own model (HuggingFace)."""
 
 import time
 
@@ -30,7 +31,8 @@ class InContextGPT2(nn.Module):
     def __init__(self, dim: int, n_points: int, width: int, layers: int, heads: int):
         super().__init__()
         self.read_in = nn.Linear(dim, width)
-        self.positions = nn.Parameter(torch.zeros(2 * n_points, width))
+        # 2n - 1 tokens: the last y is never an input.
+        self.positions = nn.Parameter(torch.zeros(2 * n_points - 1, width))
         self.blocks = nn.ModuleList(Block(width, heads) for _ in range(layers))
         self.ln_f = nn.LayerNorm(width)
         self.read_out = nn.Linear(width, 1)
@@ -38,9 +40,9 @@ class InContextGPT2(nn.Module):
     def forward(self, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
         batch, n, dim = xs.shape
         y_tokens = torch.cat([ys[..., None], torch.zeros(batch, n, dim - 1, device=xs.device)], -1)
-        tokens = torch.stack([xs, y_tokens], dim=2).reshape(batch, 2 * n, dim)
-        h = self.read_in(tokens) + self.positions[: 2 * n]
-        mask = torch.triu(torch.ones(2 * n, 2 * n, dtype=torch.bool, device=xs.device), 1)
+        tokens = torch.stack([xs, y_tokens], dim=2).reshape(batch, 2 * n, dim)[:, :-1]
+        h = self.read_in(tokens) + self.positions[: 2 * n - 1]
+        mask = torch.triu(torch.ones(2 * n - 1, 2 * n - 1, dtype=torch.bool, device=xs.device), 1)
         for block in self.blocks:
             h = block(h, mask)
         return self.read_out(self.ln_f(h))[:, ::2, 0]  # the prediction at each x token
