@@ -35,6 +35,14 @@ def scaling_table(saved: dict) -> str:
         "| setting | d | k | n | steps | prompts seen | wall time | model | Lasso | Bayes |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    footer = [
+        "\nExtrapolation: the monitoring curve's share at d / 2 examples (rounded up), a straight "
+        "line in log10(prompts seen) fitted to its later half (in log prompts); where it would "
+        "reach half of least squares' error removed. A guide to a longer run's compute, not a "
+        "prediction.\n",
+        "| setting | n | slope per decade of prompts | points fitted | prompts to reach 0.5 |",
+        "|---|---|---|---|---|",
+    ]
     for name, one in saved["settings"].items():
         final = one["final"]
         for position in one["positions"]:
@@ -49,7 +57,15 @@ def scaling_table(saved: dict) -> str:
                 + " | ".join(cells)
                 + " |"
             )
-    return "\n".join(lines) + "\n"
+        line = one.get("extrapolation")
+        if line is not None:
+            reach = line["prompts_to_target"]
+            reached = "never (no rise)" if reach is None else f"{reach:.1e}"
+            footer.append(
+                f"| {name} | {line['position']} | {line['slope_per_decade']:.3f} | "
+                f"{line['fitted_points']} | {reached} |"
+            )
+    return "\n".join(lines + footer) + "\n"
 
 
 def _interval(share: dict) -> str:

@@ -91,6 +91,7 @@ def analyse(setting: Setting, run: Path) -> dict[str, Any]:
                 for r in curve
             ],
         },
+        "extrapolation": _extrapolation(curve, least_squares, setting, config.batch_size),
         "final": {
             "step": step,
             "decayed": step >= config.steps,
@@ -104,6 +105,31 @@ def analyse(setting: Setting, run: Path) -> dict[str, Any]:
             },
             "lasso": lasso,
         },
+    }
+
+
+def _extrapolation(curve: list[dict], least_squares: np.ndarray, setting: Setting, batch: int):
+    """Where the monitoring curve at d / 2 examples would reach half of least squares' error
+    removed, by a straight line in log(prompts seen) fitted to the later half of the curve (in
+    log prompts): a rough guide to the compute a longer run needs, not a prediction with
+    guarantees. `None` with fewer than 4 points there or no rise."""
+    position = setting.headline()
+    if position >= setting.dim or len(curve) < 2:
+        return None
+    prompts = np.array([r["step"] * batch for r in curve], float)
+    share = np.array([1.0 - r["eval_error"][position] / least_squares[position] for r in curve])
+    later = np.log(prompts) >= np.log(prompts[0]) + (np.log(prompts[-1]) - np.log(prompts[0])) / 2
+    if later.sum() < 4:
+        return None
+    slope, intercept = np.polyfit(np.log10(prompts[later]), share[later], 1)
+    target = 0.5
+    reach = 10 ** ((target - intercept) / slope) if slope > 0 else None
+    return {
+        "position": position,
+        "target": target,
+        "slope_per_decade": float(slope),
+        "fitted_points": int(later.sum()),
+        "prompts_to_target": None if reach is None else float(reach),
     }
 
 

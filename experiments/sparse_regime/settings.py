@@ -72,6 +72,8 @@ PRESETS: dict[str, tuple[Setting, ...]] = {
     "small": (
         sparse_specialist(5, 1, model="small-deep", steps=400_000),
         sparse_specialist(5, 2, model="small-deep", steps=400_000),
+        sparse_specialist(5, 1, model="small-deep", steps=400_000, batch_size=256),
+        sparse_specialist(4, 1, model="small-deep", steps=400_000),
     ),
 }
 
