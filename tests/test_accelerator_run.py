@@ -44,6 +44,7 @@ def test_the_dry_run_writes_a_report_and_nine_loadable_runs(tmp_path):
         assert all(np.isfinite(leaf).all() for leaf in leaves(model))
 
 
+@pytest.mark.slow  # nine members compile slowly; tests/test_ensemble.py checks seeds quickly
 def test_an_ensemble_member_is_the_single_run_of_its_config(tmp_path):
     """The mixture member of seed 1, trained in the 9-model vmapped ensemble for 60 steps (a
     20-step decay at the end), against `train` with its config: equal to float32 round-off, not
