@@ -338,3 +338,19 @@ def test_extension_is_refused_where_it_would_change_steps_already_taken(tmp_path
         resume(tmp_path / "decaying", progress=False, extend_to=20)
     with pytest.raises(RunFolderError, match="already exists"):
         resume(tmp_path / "decaying", progress=False, into=tmp_path / "cosine")
+
+
+def test_snapshots_keep_the_parameters_of_their_steps(tmp_path):
+    config = dataclasses.replace(SMALL, snapshot_steps=(10, 30))
+    train(config, tmp_path / "run", progress=False, stop_at=20)
+    resume(tmp_path / "run", progress=False)  # snapshots on both sides of an interruption
+    assert TrainConfig.loads((tmp_path / "run" / "config.json").read_text()) == config
+    for step in (10, 30):
+        stopped = train(config, tmp_path / f"stopped{step}", progress=False, stop_at=step)
+        kept = load_model(tmp_path / "run", step)
+        for a, b in zip(leaves(kept), leaves(stopped.model), strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(FileNotFoundError, match=r"no snapshot at step 20; it keeps \[10, 30\]"):
+        load_model(tmp_path / "run", 20)
+    with pytest.raises(ValueError, match="snapshot_steps"):
+        dataclasses.replace(SMALL, snapshot_steps=(15,))  # not a multiple of steps_per_call

@@ -90,6 +90,9 @@ class TrainConfig:
     """Steps between checkpoints (multiple of `steps_per_call`)."""
     seed: int = 0
     """Seeds initialisation, training data and the evaluation set: an integer in [0, 2**32)."""
+    snapshot_steps: tuple[int, ...] = ()
+    """Steps at which a parameters-only copy of the model is kept in RUN/snapshots (multiples of
+    `steps_per_call`), to follow a diagnostic over training."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -151,6 +154,14 @@ class TrainConfig:
                     getattr(self, name),
                     f"must be a multiple of steps_per_call={self.steps_per_call}",
                 )
+        for step in self.snapshot_steps:
+            if not isinstance(step, int) or step < 1 or step % self.steps_per_call:
+                raise invalid(
+                    "TrainConfig",
+                    "snapshot_steps",
+                    self.snapshot_steps,
+                    f"are steps >= 1 and multiples of steps_per_call={self.steps_per_call}",
+                )
         # Parsed once, here: a bad spec is named now, not mid-run.
         prior = self.build_prior()
         if self.curriculum is not None:
@@ -194,6 +205,8 @@ class TrainConfig:
         data = dict(data)
         if data.get("curriculum") is not None:
             data["curriculum"] = Curriculum(**data["curriculum"])
+        if "snapshot_steps" in data:  # a JSON list
+            data["snapshot_steps"] = tuple(data["snapshot_steps"])
         return cls(**data)
 
     @classmethod

@@ -8,6 +8,7 @@
     RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py); `finalise` keeps the
                           parameters alone once the run is finished
     RUN/provenance.json   package versions, git commit, machine
+    RUN/snapshots/        parameters-only copies at `snapshot_steps` (`load_model(RUN, step)`)
 
 A run folder is always recoverable: `resume` continues from the checkpoint, or, in a folder that
 stopped before its first checkpoint (killed, interrupted or out of disk in its first steps), from
@@ -60,6 +61,7 @@ PRIOR_NAME = "prior.json"
 # A finalised checkpoint's header says so; its data is the parameters alone.
 PARAMETERS_ONLY = "parameters"
 METRICS_NAME = "metrics.jsonl"
+SNAPSHOTS_NAME = "snapshots"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -235,9 +237,16 @@ def load_prior(out: str | Path) -> AbstractPrior:
     return _recorded_config(out).build_prior()
 
 
-def load_model(out: str | Path) -> GPT2:
-    """The model of the run in `out`, from its checkpoint (full or finalised)."""
-    path = Path(out) / CHECKPOINT_NAME
+def load_model(out: str | Path, step: int | None = None) -> GPT2:
+    """The model of the run in `out`, from its checkpoint (full or finalised), or from its
+    snapshot at `step` (`TrainConfig.snapshot_steps`)."""
+    path = Path(out) / CHECKPOINT_NAME if step is None else snapshot_path(out, step)
+    if step is not None and not path.is_file():
+        kept = sorted(int(p.stem.split("-")[1]) for p in path.parent.glob("step-*.eqx"))
+        raise FileNotFoundError(
+            f"{out} keeps no snapshot at step {step}; it keeps {kept or 'none'} "
+            "(TrainConfig.snapshot_steps)"
+        )
     header = read_header(path)
     trainer = Trainer(TrainConfig.from_json(header["config"]), devices=jax.devices()[:1])
     state = trainer.init_state()
@@ -356,6 +365,9 @@ def _members_loop(
                     _append_metrics(
                         out / METRICS_NAME, {"step": step, "eval_error": error.tolist()}
                     )
+            if step in config.snapshot_steps:
+                for index, out in enumerate(outs):
+                    _save_snapshot(out, members.trainers[index], members.member(state, index))
             stopping = stop_requested() or (stop_at is not None and step >= stop_at)
             if step % config.checkpoint_every == 0 or step == config.steps or stopping:
                 for index, out in enumerate(outs):
@@ -376,6 +388,17 @@ def _save(out: Path, trainer: Trainer, state: TrainState) -> None:
         "devices": len(trainer.devices),
     }
     save_checkpoint(out / CHECKPOINT_NAME, header, state)
+
+
+def snapshot_path(out: str | Path, step: int) -> Path:
+    """Where a run keeps its parameters at `step` (`TrainConfig.snapshot_steps`)."""
+    return Path(out) / SNAPSHOTS_NAME / f"step-{step:09d}.eqx"
+
+
+def _save_snapshot(out: Path, trainer: Trainer, state: TrainState) -> None:
+    step = int(state.step)
+    header = {"step": step, "config": trainer.config.to_json(), "devices": len(trainer.devices)}
+    save_checkpoint(snapshot_path(out, step), header | {"contents": PARAMETERS_ONLY}, state.params)
 
 
 def _append_metrics(path: Path, record: dict[str, Any]) -> None:
