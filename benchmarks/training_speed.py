@@ -25,6 +25,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="timing budget per config")
     parser.add_argument("--steps-per-call", type=int, default=0, help="0: per-config default")
     parser.add_argument("--configs", default="small,medium,paper")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--out", default="")
     return parser.parse_args()
 
@@ -80,6 +81,7 @@ def time_config(name: str, settings: dict) -> dict:
         eval_every=steps_per_call,
         checkpoint_every=steps_per_call,
         warmup_steps=0,
+        precision=ARGS.precision,
     )
     trainer = Trainer(config, jax.devices()[:1])
     state = trainer.init_state()

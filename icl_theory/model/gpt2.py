@@ -28,6 +28,9 @@ from icl_theory._validation import check_positive_int, did_you_mean, invalid
 from icl_theory.predictors.base import AbstractPredictor
 
 Positional = Literal["learned", "none"]
+# "bfloat16": the matrix products read bfloat16 copies of their operands and accumulate in
+# float32; parameters, layer norms, softmax, residuals and the optimiser stay float32.
+Precision = Literal["float32", "bfloat16"]
 LAYER_NORM_EPS = 1e-5
 INIT_STD = 0.02  # GPT-2's initialisation scale
 
@@ -43,6 +46,7 @@ class ModelConfig:
     heads: int = 2
     max_points: int = 41
     positional: Positional = "learned"
+    precision: Precision = "float32"
 
     def __post_init__(self) -> None:
         for field in ("dim", "width", "layers", "heads", "max_points"):
@@ -51,6 +55,8 @@ class ModelConfig:
             raise invalid("ModelConfig", "heads", self.heads, f"must divide width={self.width}")
         if self.positional not in ("learned", "none"):
             raise invalid("ModelConfig", "positional", self.positional, "is 'learned' or 'none'")
+        if self.precision not in ("float32", "bfloat16"):
+            raise invalid("ModelConfig", "precision", self.precision, "is 'float32' or 'bfloat16'")
 
 
 PRESETS: dict[str, dict[str, int]] = {
@@ -66,7 +72,12 @@ PRESETS: dict[str, dict[str, int]] = {
 
 
 def preset(
-    name: str, *, dim: int, max_points: int, positional: Positional = "learned"
+    name: str,
+    *,
+    dim: int,
+    max_points: int,
+    positional: Positional = "learned",
+    precision: Precision = "float32",
 ) -> ModelConfig:
     """A named architecture (`tiny`, `small`, `small-deep`, `medium`, `paper`) for inputs of
     size `dim`."""
@@ -74,7 +85,9 @@ def preset(
         raise invalid(
             "model", "preset", name, f"is one of {sorted(PRESETS)}{did_you_mean(name, PRESETS)}"
         )
-    return ModelConfig(dim=dim, max_points=max_points, positional=positional, **PRESETS[name])
+    return ModelConfig(
+        dim=dim, max_points=max_points, positional=positional, precision=precision, **PRESETS[name]
+    )
 
 
 class Blocks(eqx.Module):
@@ -174,11 +187,12 @@ class GPT2(AbstractPredictor):
         # The last y token would only inform predictions after the prompt ends: dropped, so that
         # no parameter (its positional row) goes untrained and no compute is wasted.
         tokens = jax.vmap(interleave)(xs, ys)[:, :-1]
-        hidden = _affine(tokens, self.read_in_weight, self.read_in_bias)
+        low = self.config.precision == "bfloat16"
+        hidden = _affine(tokens, self.read_in_weight, self.read_in_bias, low)
         if self.positions is not None:
             hidden = hidden + self.positions[None, : 2 * n_points - 1]
         hidden, _ = jax.lax.scan(
-            lambda h, block: (_block(h, block, self.config.heads), None),
+            lambda h, block: (_block(h, block, self.config.heads, low), None),
             hidden,
             self.blocks,
             unroll=True,
@@ -197,11 +211,11 @@ def parameter_count(model: GPT2) -> int:
     return sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(model, eqx.is_array)))
 
 
-def _affine(x: Array, weight: Array, bias: Array) -> Array:
+def _affine(x: Array, weight: Array, bias: Array, low: bool = False) -> Array:
     """`x @ weight + bias` over the last axis of a `(batch, tokens, features)` array, as one
-    2-D matmul."""
+    2-D matmul (`low`: bfloat16 operands, float32 accumulation)."""
     batch, tokens, features = x.shape
-    flat = x.reshape(batch * tokens, features) @ weight + bias[None]
+    flat = _matmul(x.reshape(batch * tokens, features), weight, low) + bias[None]
     return flat.reshape(batch, tokens, weight.shape[1])
 
 
@@ -213,20 +227,34 @@ def _layer_norm(x: Array, scale: Array, bias: Array) -> Array:
     ]
 
 
-def _block(hidden: Array, block: Blocks, heads: int) -> Array:
+def _matmul(a: Array, b: Array, low: bool) -> Array:
+    if not low:
+        return a @ b
+    bf16 = jnp.bfloat16
+    return jnp.matmul(a.astype(bf16), b.astype(bf16), preferred_element_type=jnp.float32)
+
+
+def _einsum(spec: str, a: Array, b: Array, low: bool) -> Array:
+    if not low:
+        return jnp.einsum(spec, a, b)
+    bf16 = jnp.bfloat16
+    return jnp.einsum(spec, a.astype(bf16), b.astype(bf16), preferred_element_type=jnp.float32)
+
+
+def _block(hidden: Array, block: Blocks, heads: int, low: bool = False) -> Array:
     """One pre-LayerNorm block on a `(batch, tokens, width)` array."""
     batch, tokens, width = hidden.shape
     head_dim = width // heads
     normed = _layer_norm(hidden, block.ln1_scale, block.ln1_bias)
-    qkv = _affine(normed, block.qkv_weight, block.qkv_bias)
+    qkv = _affine(normed, block.qkv_weight, block.qkv_bias, low)
     qkv = qkv.reshape(batch, tokens, 3, heads, head_dim)
     query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
-    scores = jnp.einsum("bthd,bshd->bhts", query, key) / math.sqrt(head_dim)
+    scores = _einsum("bthd,bshd->bhts", query, key, low) / math.sqrt(head_dim)
     causal = jnp.tril(jnp.ones((tokens, tokens), dtype=bool))
     scores = jnp.where(causal[None, None], scores, jnp.finfo(scores.dtype).min)
     attention = jax.nn.softmax(scores, axis=-1)
-    mixed = jnp.einsum("bhts,bshd->bthd", attention, value).reshape(batch, tokens, width)
-    hidden = hidden + _affine(mixed, block.out_weight, block.out_bias)
+    mixed = _einsum("bhts,bshd->bthd", attention, value, low).reshape(batch, tokens, width)
+    hidden = hidden + _affine(mixed, block.out_weight, block.out_bias, low)
     normed = _layer_norm(hidden, block.ln2_scale, block.ln2_bias)
-    up = jax.nn.gelu(_affine(normed, block.up_weight, block.up_bias), approximate=True)
-    return hidden + _affine(up, block.down_weight, block.down_bias)
+    up = jax.nn.gelu(_affine(normed, block.up_weight, block.up_bias, low), approximate=True)
+    return hidden + _affine(up, block.down_weight, block.down_bias, low)

@@ -14,7 +14,7 @@ from icl_theory._validation import (
     invalid,
 )
 from icl_theory.curriculum import Curriculum
-from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, preset
+from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, Precision, preset
 from icl_theory.priors import AbstractPrior, build_prior
 
 Schedule = Literal["cosine", "linear", "constant", "wsd"]
@@ -58,6 +58,9 @@ class TrainConfig:
     """Model preset: tiny, small, small-deep, medium or paper."""
     positional: Positional = "learned"
     """Positional encoding: learned, or none."""
+    precision: Precision = "float32"
+    """Matrix products in float32, or bfloat16 with float32 accumulation (parameters, optimiser
+    and everything else stay float32)."""
     batch_size: int = 64
     """Prompts per optimiser step."""
     steps: int = 1000
@@ -139,6 +142,8 @@ class TrainConfig:
                 f"must lie in [1, steps - warmup_steps = {self.steps - self.warmup_steps}] with "
                 "schedule='wsd' (the decay follows the warm-up and ends at the last step)",
             )
+        if self.precision not in ("float32", "bfloat16"):
+            raise invalid("TrainConfig", "precision", self.precision, "is 'float32' or 'bfloat16'")
         if self.model not in PRESETS:
             raise invalid(
                 "TrainConfig",
@@ -190,7 +195,11 @@ class TrainConfig:
 
     def model_config(self) -> ModelConfig:
         return preset(
-            self.model, dim=self.dim, max_points=self.n_points, positional=self.positional
+            self.model,
+            dim=self.dim,
+            max_points=self.n_points,
+            positional=self.positional,
+            precision=self.precision,
         )
 
     def to_json(self) -> dict[str, Any]:
