@@ -108,7 +108,7 @@ def main(
     run: Callable[..., list[Path]],
     replot: Callable[..., list[Path]],
     argv: list[str] | None = None,
-    presets: Sequence[str] = ("smoke", "small", "paper"),
+    presets: Sequence[str] = ("smoke", "small", "sparse-regime", "paper"),
 ) -> None:
     """Command line of `python -m experiments.EXPERIMENT.run`."""
     parser = argparse.ArgumentParser(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from icl_theory.curriculum import Curriculum
 from icl_theory.priors import DenseLinear, Mixture, SparseLinear
-from icl_theory.training.config import TrainConfig
+from icl_theory.training.config import Schedule, TrainConfig
 
 NOISE_FREE = 0.0
 EXPERIMENTS = Path(__file__).resolve().parent
@@ -30,7 +30,8 @@ class LinearStudy:
     mixture-weights experiment; `secondary_steps` (if set) for the noisy and the re-weighted
     models, which a 2-core session could not train as long as the main ones; evaluation
     `n_prompts`, and `selection_prompts` x `selection_queries` for the implied-weight
-    diagnostic.
+    diagnostic; `schedule` and `decay_steps` of the learning rate, and the `snapshot_steps` at
+    which the models' parameters are kept (for the implied weight against training steps).
     """
 
     name: str
@@ -53,14 +54,18 @@ class LinearStudy:
     steps_per_call: int = 50
     eval_every: int = 500
     checkpoint_every: int = 1000
+    schedule: Schedule = "cosine"
+    decay_steps: int = 0
+    snapshot_steps: tuple[int, ...] = ()
 
     @property
     def noise_levels(self) -> tuple[float, ...]:
         return (NOISE_FREE, self.small_noise)
 
     def key_lengths(self) -> list[int]:
-        """The context lengths the tables report: 1, k + 1, d / 2, d, 2d (within the prompt)."""
-        lengths = [1, self.k + 1, self.dim // 2, self.dim, 2 * self.dim]
+        """The context lengths the tables report: 1, k + 1, d / 2 (rounded up), d, 2d (within
+        the prompt)."""
+        lengths = [1, self.k + 1, (self.dim + 1) // 2, self.dim, 2 * self.dim]
         return sorted({n for n in lengths if n < self.n_points})
 
     def sparse_spec(self) -> str:
@@ -104,6 +109,9 @@ class LinearStudy:
             eval_every=self.eval_every,
             checkpoint_every=self.checkpoint_every,
             seed=seed,
+            schedule=self.schedule,
+            decay_steps=self.decay_steps,
+            snapshot_steps=tuple(step for step in self.snapshot_steps if step < steps),
         )
 
     def specialists_and_mixture(self, noise_std: float, seeds: tuple[int, ...]) -> dict:
@@ -177,6 +185,26 @@ PRESETS = {
         curriculum=Curriculum(
             dims_start=3, dims_end=8, points_start=7, points_end=17, interval=300
         ),
+    ),
+    # The cheapest setting the scaling study (experiments/sparse_regime) found in which the
+    # sparse specialist removes half of least squares' error at d / 2 examples: 1-of-5 sparse.
+    "sparse-regime": LinearStudy(
+        name="sparse-regime",
+        dim=5,
+        k=1,
+        n_points=11,
+        model="small-deep",
+        steps=60_000,
+        secondary_steps=30_000,
+        seeds=(0, 1, 2),
+        steps_per_call=100,
+        eval_every=1000,
+        checkpoint_every=1000,
+        schedule="wsd",
+        decay_steps=4000,
+        snapshot_steps=(1000, 2000, 4000, 8000, 16000, 32000, 48000),
+        selection_prompts=128,
+        selection_queries=16,
     ),
     "paper": LinearStudy(
         name="paper",
