@@ -67,10 +67,20 @@ def _smoke(dim: int, k: int) -> Setting:
     return dataclasses.replace(setting, name=f"d{dim}-k{k}")
 
 
+def decayed(setting: Setting, steps: int) -> Setting:
+    """A stable run's copy finished with its decay at `steps` (`train --resume RUN --extend-to
+    STEPS --into RUN-decayed`): the setting's endpoint, while the stable run can go on."""
+    config = dataclasses.replace(setting.config, steps=steps)
+    return dataclasses.replace(setting, name=f"{setting.name}-decayed", config=config)
+
+
+_D5_K1 = sparse_specialist(5, 1, model="small-deep", steps=400_000)
+
 PRESETS: dict[str, tuple[Setting, ...]] = {
     "smoke": (_smoke(4, 1), _smoke(5, 2)),
     "small": (
-        sparse_specialist(5, 1, model="small-deep", steps=400_000),
+        _D5_K1,
+        decayed(_D5_K1, 65_800),
         sparse_specialist(5, 2, model="small-deep", steps=400_000),
         sparse_specialist(5, 1, model="small-deep", steps=400_000, batch_size=256),
         sparse_specialist(4, 1, model="small-deep", steps=400_000),
@@ -90,7 +100,7 @@ def output_dir(kind: str, preset: str, root: Path | None = None) -> Path:
 
 
 def runs_dir(preset: str, root: Path | None = None) -> Path:
-    """`experiments/runs/sparse_regime` (`.../sparse_regime_PRESET` for other presets than
+    """`experiments/runs/sparse_scaling` (`.../sparse_scaling_PRESET` for other presets than
     small)."""
-    folder = NAME if preset == "small" else f"{NAME}_{preset}"
+    folder = "sparse_scaling" if preset == "small" else f"sparse_scaling_{preset}"
     return (root or EXPERIMENTS) / "runs" / folder
