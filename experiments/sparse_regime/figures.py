@@ -100,6 +100,8 @@ def scaling_figure(measured: dict):
         ax.set_xlabel("prompts seen (steps x batch)")
         ax.set_title(f"{panel} examples in context")
         ax.axhline(0.0, color="grey", lw=0.8)
+        # Untrained models are far worse than least squares; the question is above zero.
+        ax.set_ylim(-1.0, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small", title="model; -- Lasso, : Bayes", title_fontsize="x-small")
     axes[0].set_ylabel("share of least squares' error removed")
