@@ -42,6 +42,7 @@ def records(folder):
     return [{k: v for k, v in json.loads(x).items() if k != "steps_per_s"} for x in lines]
 
 
+@pytest.mark.slow  # several compiled training steps: in CI, not in the default run
 def test_each_member_is_the_single_run_of_its_seed(tmp_path):
     outs = [tmp_path / f"seed{seed}" for seed in SEEDS]
     results = train_ensemble(members(), outs, progress=False)
@@ -72,6 +73,7 @@ def test_each_member_is_the_single_run_of_its_seed(tmp_path):
                 np.testing.assert_allclose(mine["eval_error"], theirs["eval_error"], rtol=1e-3)
 
 
+@pytest.mark.slow  # several compiled training steps: in CI, not in the default run
 def test_a_resumed_ensemble_is_the_uninterrupted_one_bit_for_bit(tmp_path):
     whole = train_ensemble(members(), [tmp_path / f"whole{s}" for s in SEEDS], progress=False)
     split = [tmp_path / f"split{s}" for s in SEEDS]

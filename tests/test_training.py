@@ -306,6 +306,7 @@ def test_a_wsd_schedule_warms_up_holds_then_decays_linearly():
     np.testing.assert_allclose(rates[20:31], peak + (final - peak) * np.arange(11) / 10, rtol=1e-6)
 
 
+@pytest.mark.slow  # several compiled training steps: in CI, not in the default run
 def test_extending_a_wsd_run_gives_the_run_planned_that_long(tmp_path):
     """Stopped at step 20 of 30 (stable phase), extended to 40: bit for bit the 40-step run; and
     a decay started from the stable run's checkpoint (`into`) leaves that run as it was."""
@@ -340,6 +341,7 @@ def test_extension_is_refused_where_it_would_change_steps_already_taken(tmp_path
         resume(tmp_path / "decaying", progress=False, into=tmp_path / "cosine")
 
 
+@pytest.mark.slow  # several compiled training steps: in CI, not in the default run
 def test_snapshots_keep_the_parameters_of_their_steps(tmp_path):
     config = dataclasses.replace(SMALL, snapshot_steps=(10, 30))
     train(config, tmp_path / "run", progress=False, stop_at=20)

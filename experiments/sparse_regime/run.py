@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from experiments.sparse_regime.figures import replot
-from experiments.sparse_regime.settings import Setting, output_dir, runs_dir, settings
+from experiments.sparse_regime.settings import (
+    FINAL_PROMPTS,
+    Setting,
+    output_dir,
+    runs_dir,
+    settings,
+)
 from icl_theory.evaluation import baselines, evaluate
 from icl_theory.predictors import AbstractPredictor, predict
 from icl_theory.predictors.baselines import LeastSquares
@@ -26,7 +32,6 @@ from icl_theory.training.run import METRICS_NAME, load_model
 from icl_theory.training.trainer import Trainer, evaluation_set
 
 LEAST_SQUARES = "least squares"
-FINAL_PROMPTS = 2048
 RESAMPLES = 2000
 
 
@@ -46,17 +51,17 @@ def run(
     if train:
         train_all({s.name: s.config for s in chosen}, folder, jobs=jobs, progress=progress)
     measured = {
-        s.name: analyse(s, folder / s.name)
+        s.name: analyse(s, folder / s.name, FINAL_PROMPTS[preset])
         for s in chosen
         if (folder / s.name / CHECKPOINT_NAME).exists()
     }
     path = output_dir("results", preset, root) / "scaling.json"
-    saved = {"preset": preset, "final_prompts": FINAL_PROMPTS, "settings": measured}
+    saved = {"preset": preset, "final_prompts": FINAL_PROMPTS[preset], "settings": measured}
     write_json_atomic(path, saved | {"provenance": provenance()})
     return [path, *replot(preset, root=root)]
 
 
-def analyse(setting: Setting, run: Path) -> dict[str, Any]:
+def analyse(setting: Setting, run: Path, final_prompts: int) -> dict[str, Any]:
     """One run: its share of least squares' error removed at each eval step (on its own
     monitoring prompts, against least squares on the same prompts), and its latest checkpoint's
     errors on a fresh float64 evaluation set next to Lasso and the exact Bayes predictor, with
@@ -72,7 +77,7 @@ def analyse(setting: Setting, run: Path) -> dict[str, Any]:
         {"model": load_model(run)} | standard.predictors,
         config.build_prior(),
         config.n_points,
-        n_prompts=FINAL_PROMPTS,
+        n_prompts=final_prompts,
     )
     lasso = next(name for name in results.names if name.startswith("Lasso"))
     return {

@@ -77,7 +77,7 @@ def decayed(setting: Setting, steps: int) -> Setting:
 _D5_K1 = sparse_specialist(5, 1, model="small-deep", steps=400_000)
 
 PRESETS: dict[str, tuple[Setting, ...]] = {
-    "smoke": (_smoke(4, 1), _smoke(5, 2)),
+    "smoke": (_smoke(4, 1),),
     "small": (
         _D5_K1,
         decayed(_D5_K1, 65_800),
@@ -86,6 +86,10 @@ PRESETS: dict[str, tuple[Setting, ...]] = {
         sparse_specialist(4, 1, model="small-deep", steps=400_000),
     ),
 }
+
+
+# Fresh prompts on which each run's latest checkpoint is evaluated (with bootstrap intervals).
+FINAL_PROMPTS = {"smoke": 256, "small": 2048}
 
 
 def settings(preset: str) -> tuple[Setting, ...]:
