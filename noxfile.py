@@ -73,9 +73,9 @@ def benchmark_ensemble(session: nox.Session) -> None:
     session.run("python", "benchmarks/ensemble_speed.py", *session.posargs)
 
 
-def _experiment(session: nox.Session, name: str) -> None:
+def _experiment(session: nox.Session, name: str, default: list[str] | None = None) -> None:
     session.install("-e", ".")
-    arguments = session.posargs or ["--preset", "small", "--jobs", "2"]
+    arguments = session.posargs or default or ["--preset", "small", "--jobs", "2"]
     session.run("python", "-m", f"experiments.{name}.run", *arguments)
 
 
@@ -96,6 +96,12 @@ def sparse_regime(session: nox.Session) -> None:
     """The sparse-regime scaling study: sparse specialists' share of least squares' error removed
     against training compute (`-- --preset small --no-train` analyses the runs as they stand)."""
     _experiment(session, "sparse_regime")
+
+
+@nox.session(python=PYTHON)
+def selection_emergence(session: nox.Session) -> None:
+    """When the mixture model starts to select: its implied class weight at each snapshot."""
+    _experiment(session, "selection_emergence", ["--preset", "sparse-regime"])
 
 
 @nox.session(python=PYTHON)

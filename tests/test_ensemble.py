@@ -12,6 +12,7 @@ import pytest
 from icl_theory.cli import main
 from icl_theory.training import RunFolderError, TrainConfig, load_model, resume, train
 from icl_theory.training.ensemble import resume_ensemble, train_ensemble
+from icl_theory.training.reuse import ensemble_groups, train_all
 from icl_theory.training.trainer import Trainer, evaluation_set
 
 CONFIG = TrainConfig(
@@ -111,3 +112,51 @@ def test_the_cli_trains_and_resumes_an_ensemble_by_its_folder(tmp_path):
         assert saved.seed == seed and saved.steps == 20
     # Finished: resuming the ensemble's folder finds nothing left to do.
     assert main(["train", "--resume", str(tmp_path), "--no-progress"]) == 0
+
+
+def test_runs_differing_only_in_seed_and_at_the_same_step_are_grouped():
+    dense = dataclasses.replace(CONFIG, prior="dense")
+    configs = {
+        "mix0": CONFIG,
+        "mix1": dataclasses.replace(CONFIG, seed=1),
+        "mix2": dataclasses.replace(CONFIG, seed=2),
+        "dense0": dense,
+        "dense1": dataclasses.replace(dense, seed=1),
+        "mix3": dataclasses.replace(CONFIG, seed=3),
+    }
+    at = {"mix0": -1, "mix1": -1, "mix2": -1, "dense0": 20, "dense1": 10, "mix3": 20}
+    assert ensemble_groups(configs, at) == [
+        ["mix0", "mix1", "mix2"],
+        ["dense0"],
+        ["dense1"],
+        ["mix3"],
+    ]
+    # Fewer groups than workers: the largest is halved until every worker has one.
+    alike = {name: configs[name] for name in ("mix0", "mix1", "mix2")}
+    assert ensemble_groups(alike, at, jobs=2) == [["mix0", "mix1"], ["mix2"]]
+    assert ensemble_groups(alike, at, jobs=5) == [["mix0"], ["mix1"], ["mix2"]]
+
+
+@pytest.mark.slow  # several compiled training steps: in CI, not in the default run
+def test_train_all_trains_the_seeds_of_a_config_together_and_continues_them_together(tmp_path):
+    configs = {f"seed{seed}": dataclasses.replace(CONFIG, seed=seed) for seed in range(4)}
+    configs["dense"] = dataclasses.replace(CONFIG, prior="dense")
+    # Seeds 0 and 1 were cut short at step 20 (an ensemble); seeds 2 and 3 are missing, and 3
+    # was killed before its first checkpoint, leaving its config behind.
+    train_ensemble(
+        members((0, 1)), [tmp_path / "seed0", tmp_path / "seed1"], progress=False, stop_at=20
+    )
+    (tmp_path / "seed3").mkdir()
+    (tmp_path / "seed3" / "config.json").write_text("{}")
+    train_all(configs, tmp_path, progress=False)
+    for pair in ((0, 1), (2, 3)):  # each pair: the uninterrupted ensemble of its seeds
+        references = train_ensemble(
+            members(pair), [tmp_path / f"reference{seed}" for seed in pair], progress=False
+        )
+        for seed, reference in zip(pair, references, strict=True):
+            provenance = json.loads((tmp_path / f"seed{seed}" / "provenance.json").read_text())
+            assert provenance["ensemble"] == 2
+            trained = load_model(tmp_path / f"seed{seed}")
+            for a, b in zip(leaves(trained), leaves(reference.model), strict=True):
+                np.testing.assert_array_equal(a, b)
+    assert "ensemble" not in json.loads((tmp_path / "dense" / "provenance.json").read_text())

@@ -2,6 +2,7 @@
 figures redrawn from saved results alone, and the evaluate / plot commands on the smoke runs."""
 
 import dataclasses
+import itertools
 import math
 
 import equinox as eqx
@@ -11,11 +12,13 @@ import pytest
 import experiments.dense_sparse_mixture.run as dense_sparse_mixture
 import experiments.intermediate_sparsity.run as intermediate_sparsity
 import experiments.mixture_weights.run as mixture_weights
+import experiments.selection_emergence.run as selection_emergence
 from experiments import intermediate_sparsity as sweep_settings
 from experiments.dense_sparse_mixture.figures import replot as replot_dense_sparse_mixture
 from experiments.intermediate_sparsity.figures import replot as replot_intermediate_sparsity
 from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
 from experiments.mixture_weights.figures import replot as replot_mixture_weights
+from experiments.selection_emergence.figures import replot as replot_selection_emergence
 from icl_theory.cli import main
 from icl_theory.evaluation import EvalResults
 from icl_theory.jobs.quickstart import QUICKSTART, output_folder
@@ -24,6 +27,7 @@ EXPERIMENTS = {
     "dense_sparse_mixture": (dense_sparse_mixture.run, replot_dense_sparse_mixture),
     "intermediate_sparsity": (intermediate_sparsity.run, replot_intermediate_sparsity),
     "mixture_weights": (mixture_weights.run, replot_mixture_weights),
+    "selection_emergence": (selection_emergence.run, replot_selection_emergence),
 }
 
 
@@ -88,6 +92,19 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
         cells = [c.strip() for c in row.split("|")[2:-1]]
         expected = [position > s.k and nonzeros > s.k for nonzeros in range(1, s.dim + 1)]
         assert [c == "n/a" for c in cells] == expected
+    # Selection against training steps: each kept snapshot is its own model (not the final one),
+    # every seed of it; the mixture's Bayes predictor has found the sparse class from k + 1
+    # examples on (its posterior on the dense class is 0, noise-free).
+    emergence = EvalResults.load(tmp_path / "selection_emergence/results/smoke/emergence.npz")
+    steps = [*s.snapshot_steps, s.steps]
+    assert emergence.config["steps"] == steps
+    assert all(emergence.seeds(f"mixture model, step {step}") == len(s.seeds) for step in steps)
+    early, final = (emergence.errors[f"mixture model, step {step}"] for step in steps)
+    assert not np.allclose(early, final)
+    bayes_weight = emergence.selection.implied_weight["Bayes"]
+    probed_sparse = (emergence.class_index == 1) & np.isfinite(bayes_weight[:, s.k + 1])
+    assert probed_sparse.sum() >= 4  # of the 2 x 8 probed prompts, about half sparse
+    assert np.abs(bayes_weight[probed_sparse, s.k + 1]).max() < 1e-6
 
     runs = runs_dir("smoke", tmp_path)
     seeds = [str(runs / run_name("mixture", NOISE_FREE, seed)) for seed in s.seeds]
@@ -105,11 +122,11 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
 def test_a_study_trains_and_evaluates_the_same_prior():
     """The configs carry the mixture as spec text, the evaluations build it as objects: the two
     must be the same prior, field for field."""
-    for preset in ("smoke", "small", "paper"):
+    for preset in ("smoke", "small", "sparse-regime", "paper"):
         s = study(preset)
-        for weight in (*s.dense_weights, 0.5):
-            config = s.config(s.mixture_spec(weight), noise_std=s.small_noise, seed=0)
-            built = s.mixture(weight, noise_std=s.small_noise)
+        for weight, noise in itertools.product((*s.dense_weights, 0.5), s.noise_levels):
+            config = s.config(s.mixture_spec(weight), noise_std=noise, seed=0)
+            built = s.mixture(weight, noise_std=noise)
             assert eqx.tree_equal(config.build_prior(), built)
 
 

@@ -21,10 +21,11 @@ def run(
 ) -> list[Path]:
     """Experiment 1: dense, sparse and mixture models on dense and on sparse prompts, next to
     the Bayes predictor of each class and of the mixture, least squares, Lasso and averaging;
-    noise-free (several seeds) and with small noise (one seed)."""
+    noise-free (several seeds) and, where the preset has a noisy setting, with small noise
+    (one seed)."""
     s = study(preset)
     runs = s.specialists_and_mixture(NOISE_FREE, s.seeds)
-    runs |= s.specialists_and_mixture(s.small_noise, s.seeds[:1])
+    runs |= s.noisy_runs()
     train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
     written = []
     for noise in s.noise_levels:

@@ -5,7 +5,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments.common import provenance_line
+from experiments.common import provenance_line, seed_table
 from experiments.linear_study import experiment_dir, study
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
@@ -55,6 +55,17 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
             "these prompts), against the class's share of pretraining\n\n"
         )
         text.append(value_table(labels, [f"n = {p}" for p in positions], np.concatenate(rows)))
+        text.append(
+            f"\n## {class_label} prompts: the mixture models' excess over Bayes {own}, 95% "
+            "intervals (over prompts, and over training seeds where there are several)\n\n"
+        )
+        mixtures = [f"mixture model, dense weight {w:g}" for w in s.dense_weights]
+        text.append(curve_table(subset, mixtures, positions, excess_over=f"Bayes {own}"))
+        text.append(
+            f"\n## {class_label} prompts: mean normalised error of each training seed (the "
+            "seed-to-seed spread an effect of the weight must exceed)\n\n"
+        )
+        text.append(seed_table(subset, s.seeds[: s.weight_seeds], positions))
         text.append(f"\n## {class_label} prompts: normalised error (95% CI)\n\n")
         text.append(curve_table(subset, list(results.names), positions))
     figure.tight_layout()

@@ -24,19 +24,19 @@ def run(
     against the class's share, next to what the share costs the Bayes predictor of each
     weighted prior. The specialists (main budget) are shown for reference."""
     s = study(preset)
-    runs = s.weighted_mixtures() | s.specialists_and_mixture(NOISE_FREE, s.seeds[:1])
+    seeds = s.seeds[: s.weight_seeds]
+    runs = s.weighted_mixtures() | s.specialists_and_mixture(NOISE_FREE, seeds)
     runs = {name: config for name, config in runs.items() if not name.startswith("mixture_")}
     train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
-    seed = s.seeds[:1]
     prior = s.mixture()
     predictors = {}
     for w in s.dense_weights:
-        [model] = trained_models(s, f"mixture-w{w:g}", NOISE_FREE, seed, root)
-        predictors[f"mixture model, dense weight {w:g}"] = model
+        predictors[f"mixture model, dense weight {w:g}"] = trained_models(
+            s, f"mixture-w{w:g}", NOISE_FREE, seeds, root
+        )
         predictors[f"Bayes, dense weight {w:g}"] = bayes_predictor(s.mixture(w))
     for label, component in zip(("dense", "sparse"), prior.components, strict=True):
-        [model] = trained_models(s, label, NOISE_FREE, seed, root)
-        predictors[f"{label} model"] = model
+        predictors[f"{label} model"] = trained_models(s, label, NOISE_FREE, seeds, root)
         predictors[f"Bayes {label}"] = bayes_predictor(component)
     results = evaluate(
         predictors,

@@ -1,0 +1,98 @@
+"""When does the mixture model select? Its implied weight on the dense class, at the snapshots
+its runs keep, next to the Bayes class posterior.
+
+`python -m experiments.selection_emergence.run --preset sparse-regime` (presets smoke,
+sparse-regime: those whose runs keep snapshots; `--replot` redraws tables and figures from saved
+results). Reuses experiment 1's mixture models. The question: README.md here.
+"""
+
+from pathlib import Path
+
+from experiments.common import main, per_seed
+from experiments.linear_study import (
+    NOISE_FREE,
+    LinearStudy,
+    experiment_dir,
+    run_name,
+    runs_dir,
+    study,
+)
+from experiments.selection_emergence.figures import replot
+from icl_theory.evaluation import SelectionProbe, baselines, evaluate
+from icl_theory.predictors import bayes_predictor
+from icl_theory.training.reuse import train_all
+from icl_theory.training.run import load_model
+
+NAME = "selection_emergence"
+PRESETS = ("smoke", "sparse-regime")
+
+
+def model_steps(s: LinearStudy) -> list[int]:
+    """The training steps evaluated: every snapshot the runs keep, and the final model."""
+    return [step for step in s.snapshot_steps if step < s.steps] + [s.steps]
+
+
+def model_name(step: int) -> str:
+    return f"mixture model, step {step}"
+
+
+def run(
+    preset: str = "sparse-regime", *, root: Path | None = None, jobs: int = 1, progress: bool = True
+) -> list[Path]:
+    """The 50/50 mixture model at each kept training step, on dense and on sparse prompts of
+    its pretraining mixture: its implied weight on the dense class (from `2 x selection_prompts`
+    probed prompts) and its error, next to the mixture's Bayes predictor (whose implied weight
+    is its class posterior), each class's Bayes predictor, least squares and Lasso."""
+    s = study(preset)
+    if not s.snapshot_steps:
+        raise ValueError(
+            f"preset {preset!r} keeps no snapshots of its models; choose one of {list(PRESETS)}"
+        )
+    mixtures = {
+        name: config
+        for name, config in s.specialists_and_mixture(NOISE_FREE, s.seeds).items()
+        if name.startswith("mixture_")
+    }
+    train_all(mixtures, runs_dir(preset, root), jobs=jobs, progress=progress)
+    prior = s.mixture()
+    dense, sparse = prior.components
+    folders = [runs_dir(preset, root) / run_name("mixture", NOISE_FREE, seed) for seed in s.seeds]
+    models = {
+        model_name(step): [
+            load_model(folder, None if step == s.steps else step) for folder in folders
+        ]
+        for step in model_steps(s)
+    }
+    standard = baselines(sparse, s.n_points)
+    lasso_name = next(name for name in standard.predictors if name.startswith("Lasso"))
+    classes = {"Bayes dense": bayes_predictor(dense), "Bayes sparse": bayes_predictor(sparse)}
+    bayes = {"Bayes": bayes_predictor(prior)}
+    probe = SelectionProbe(
+        classes=(classes["Bayes dense"], classes["Bayes sparse"]),
+        weighted=per_seed(models, s.seeds) | bayes,
+        prompts=2 * s.selection_prompts,  # about half of them sparse
+        queries=s.selection_queries,
+    )
+    results = evaluate(
+        models
+        | classes
+        | bayes
+        | {name: standard.predictors[name] for name in ("least squares", lasso_name)},
+        prior,
+        s.n_points,
+        n_prompts=s.n_prompts,
+        selection=probe,
+        config={
+            "preset": s.name,
+            "prior_spec": s.mixture_spec(),
+            "noise_std": NOISE_FREE,
+            "k": s.k,
+            "steps": model_steps(s),
+        },
+    )
+    path = experiment_dir(NAME, preset, "results", root) / "emergence.npz"
+    return [results.save(path), *replot(preset, root=root)]
+
+
+if __name__ == "__main__":
+    main(NAME, run, replot, presets=PRESETS)
