@@ -137,6 +137,7 @@ def member_configs(s, dry_run: bool) -> dict[str, TrainConfig]:
                 steps_per_call=20 if dry_run else 500,
                 eval_every=20 if dry_run else 500,
                 checkpoint_every=20 if dry_run else 500,
+                snapshot_steps=(),  # the run returns final parameters only
             )
     return configs
 

@@ -2,8 +2,8 @@
 
 import os
 
-# XLA has no intra-op thread-count flag (`intra_op_parallelism_threads` is not one, and an unknown
-# name in XLA_FLAGS is ignored); turning off its Eigen thread pool is what pins it to one thread.
+# XLA has no intra-op thread-count flag (`intra_op_parallelism_threads` is not one: an unknown name
+# in XLA_FLAGS aborts the process); turning off its Eigen thread pool pins it to one thread.
 ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false"
 
 
