@@ -75,7 +75,9 @@ def benchmark_ensemble(session: nox.Session) -> None:
 
 def _experiment(session: nox.Session, name: str, default: list[str] | None = None) -> None:
     session.install("-e", ".")
-    arguments = session.posargs or default or ["--preset", "small", "--jobs", "2"]
+    if default is None:
+        default = ["--preset", "small", "--jobs", "2"]
+    arguments = session.posargs or default
     session.run("python", "-m", f"experiments.{name}.run", *arguments)
 
 
@@ -102,6 +104,12 @@ def sparse_regime(session: nox.Session) -> None:
 def selection_emergence(session: nox.Session) -> None:
     """When the mixture model starts to select: its implied class weight at each snapshot."""
     _experiment(session, "selection_emergence", ["--preset", "sparse-regime"])
+
+
+@nox.session(python=PYTHON)
+def plateau(session: nox.Session) -> None:
+    """Which runs left the initial plateau, and when (from their metrics; trains nothing)."""
+    _experiment(session, "plateau", [])
 
 
 @nox.session(python=PYTHON)

@@ -27,6 +27,7 @@ from icl_theory.predictors.baselines import LeastSquares
 from icl_theory.priors import drawn_class_variance
 from icl_theory.records import provenance, write_json_atomic
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
+from icl_theory.training.curves import training_seconds
 from icl_theory.training.reuse import train_all
 from icl_theory.training.run import METRICS_NAME, load_model
 from icl_theory.training.trainer import Trainer, evaluation_set
@@ -101,7 +102,7 @@ def analyse(setting: Setting, run: Path, final_prompts: int) -> dict[str, Any]:
             "step": step,
             "decayed": step >= config.steps,
             "prompts_seen": step * config.batch_size,
-            "wall_time_s": _training_seconds(records),
+            "wall_time_s": training_seconds(records),
             "share_removed": {
                 name: _share_removed(
                     results.errors[name][0], results.errors[LEAST_SQUARES][0], positions
@@ -162,16 +163,6 @@ def _share_removed(errors: np.ndarray, reference: np.ndarray, positions: list[in
         low, high = np.quantile(resampled, [0.025, 0.975])
         shares[str(position)] = {"mean": 1.0 - own.mean() / base.mean(), "low": low, "high": high}
     return shares
-
-
-def _training_seconds(records: list[dict]) -> float:
-    """The sum of the timed compiled calls (compilation, evaluation and checkpoints excluded)."""
-    seconds, previous = 0.0, 0
-    for record in records:
-        if "steps_per_s" in record:
-            seconds += (record["step"] - previous) / record["steps_per_s"]
-            previous = record["step"]
-    return seconds
 
 
 def main(argv: list[str] | None = None) -> None:
