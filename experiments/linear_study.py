@@ -213,9 +213,9 @@ PRESETS = {
         decay_steps=4000,
         snapshot_steps=(1000, 2000, 4000, 8000, 16000, 32000, 48000),
         # Without it, whether a model leaves the initial plateau (loss 1, the zero predictor) is
-        # a matter of round-off: of six sparse and mixture models trained for 60,000 steps, three
+        # a matter of chance: of six sparse and mixture models trained for 60,000 steps, three
         # never left it. Two active coordinates and five points first, the full task from step
-        # 1,500 on; every class gets the same schedule (docs/results.md, "The plateau").
+        # 1,500 on; every class gets the same schedule (docs/results.md, "Leaving the plateau").
         curriculum=Curriculum(
             dims_start=2, dims_end=5, points_start=5, points_end=11, interval=500
         ),

@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 EXPERIMENTS = HERE.parent
 DEFAULT_RUNS = ("runs/sparse-regime-no-curriculum", "runs/sparse-regime")
 LEVEL = 0.9
+SMOOTHING_STEPS = 1000  # the figure's trailing mean, for legibility only
 
 
 def summarise(run: Path) -> dict[str, Any]:
@@ -44,6 +45,8 @@ def summarise(run: Path) -> dict[str, Any]:
         "seed": config.seed,
         "curriculum": config.curriculum is not None,
         "steps_planned": config.steps,
+        "steps_per_record": config.steps_per_call,
+        "eval_prompts": config.eval_prompts,
         "steps_trained": int(curves.loss_steps[-1]) if curves.loss.size else 0,
         "loss_divided_by": scale,
         "plateau_exit_step": plateau_exit(curves.loss_steps, loss, LEVEL),
@@ -93,14 +96,14 @@ def replot(name: str, out: Path = HERE) -> list[Path]:
     lines = [
         f"# Leaving the initial plateau: runs of `experiments/runs/{name}`\n",
         f"\nA run has left the plateau at the first recorded step from which its training loss "
-        f"(the mean over 100 steps, each prompt's squared error over its class's output "
-        f"variance, or, for runs trained on the raw error, the raw loss over the zero "
-        f"predictor's: either way the zero predictor scores 1) stays below {level} to the end; "
-        f"'never' if its "
-        f"last record is not below it. The errors are the run's last monitoring evaluation "
-        f"(256 fixed prompts of its own prior, noise-free f, same normalisation) at d / 2 "
-        f"(rounded up) and d examples; least squares is exact from d examples on. Training time "
-        f"counts the timed compiled calls.\n\n",
+        f"(each record the mean over one compiled call, {_values(runs, 'steps_per_record')} "
+        f"steps; each prompt's squared error over its class's output variance, or, for runs "
+        f"trained on the raw error, the raw loss over the zero predictor's: either way the zero "
+        f"predictor scores 1) stays below {level} to the end; 'never' if its last record is not "
+        f"below it. The errors are the run's last monitoring evaluation "
+        f"({_values(runs, 'eval_prompts')} fixed prompts of its own prior, noise-free f, errors "
+        f"over the class's output variance) at d / 2 (rounded up) and d examples; least squares "
+        f"is exact from d examples on. Training time counts the timed compiled calls.\n\n",
         "| run | curriculum | steps trained | left the plateau at | last loss | error at d / 2 "
         "| error at d | training time |\n",
         "|---|---|---|---|---|---|---|---|\n",
@@ -125,7 +128,9 @@ def replot(name: str, out: Path = HERE) -> list[Path]:
         label = run_name.split("_")[0]
         axis.plot(
             r["curve"]["step"],
-            _smooth(np.asarray(r["curve"]["loss"])),
+            _smooth(
+                np.asarray(r["curve"]["loss"]), max(1, SMOOTHING_STEPS // r["steps_per_record"])
+            ),
             color=colours.get(label, "tab:gray"),
             label=run_name,
             lw=1.2,
@@ -133,7 +138,7 @@ def replot(name: str, out: Path = HERE) -> list[Path]:
     axis.axhline(level, color="k", ls=":", lw=1, label=f"plateau exit level {level}")
     axis.set_xscale("log")
     axis.set_xlabel("training step")
-    axis.set_ylabel("training loss (over class variance), 1,000-step mean")
+    axis.set_ylabel(f"training loss (zero predictor: 1), {SMOOTHING_STEPS:,}-step mean")
     axis.set_title(f"Leaving the plateau: runs/{name}")
     axis.legend(fontsize=7, ncol=2)
     figure_path = out / "figures" / f"{name}.png"
@@ -141,9 +146,14 @@ def replot(name: str, out: Path = HERE) -> list[Path]:
     return [table, figure_path]
 
 
-def _smooth(loss: np.ndarray, window: int = 10) -> np.ndarray:
-    """A trailing mean over `window` records (1,000 steps at 100 steps a record), for legibility
-    only: the exit step is computed from the raw records."""
+def _values(runs: dict, field: str) -> str:
+    """The distinct values of a per-run field, for the table's description."""
+    return " or ".join(f"{value:,}" for value in sorted({r[field] for r in runs.values()}))
+
+
+def _smooth(loss: np.ndarray, window: int) -> np.ndarray:
+    """A trailing mean over `window` records, for legibility only: the exit step is computed
+    from the raw records."""
     cumulative = np.concatenate([[0.0], np.cumsum(loss)])
     ends = np.arange(1, loss.size + 1)
     starts = np.maximum(ends - window, 0)
