@@ -3,7 +3,7 @@ naming them per seed, the provenance line and per-seed table of their Markdown, 
 command line."""
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -24,7 +24,7 @@ def trained_models(
     return [load_model(runs_dir(s.name, root) / run_name(label, noise, seed)) for seed in seeds]
 
 
-def per_seed(models: dict[str, list[AbstractPredictor]], seeds: Sequence[int]) -> dict:
+def per_seed(models: Mapping[str, Sequence[AbstractPredictor]], seeds: Sequence[int]) -> dict:
     """`{"dense model": [m0, m1]}` -> `{"dense model (seed 0)": m0, ...}`."""
     return {
         f"{name} (seed {seed})": model

@@ -7,6 +7,7 @@ Presets: `smoke` (the test suite: tiny models, seconds each) and `small` (a CPU 
 the runs committed in `runs/linear_sinusoid_1d/`, with their training times in its `runs.md`).
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,7 +110,7 @@ class LinearSinusoidStudy:
             for label in LABELS
         }
 
-    def per_seed(self, models: dict[str, list[AbstractPredictor]]) -> dict:
+    def per_seed(self, models: Mapping[str, Sequence[AbstractPredictor]]) -> dict:
         return per_seed(models, self.seeds)
 
 

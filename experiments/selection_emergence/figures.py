@@ -81,7 +81,9 @@ def _weight_panel(
     per_step = np.array(
         [seed_medians(results, f"mixture model, step {step}", seeds, positions) for step in steps]
     )  # (steps, seeds, positions)
-    bayes = nan_quantile(results.selection.implied_weight["Bayes"][:, positions], 0.5)
+    bayes = np.asarray(
+        nan_quantile(results.selection.implied_weight["Bayes"][:, positions], 0.5)
+    )  # (positions,)
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(positions)))
     for column, (position, colour) in enumerate(zip(positions, colours, strict=True)):
         for seed in range(seeds):
