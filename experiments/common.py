@@ -3,6 +3,7 @@ naming them per seed, the provenance line and per-seed table of their Markdown, 
 command line."""
 
 import argparse
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -125,6 +126,13 @@ def main(
     if arguments.replot:
         written = replot(arguments.preset)
     else:
-        written = run(arguments.preset, jobs=arguments.jobs, progress=arguments.jobs <= 1)
+        try:
+            written = run(arguments.preset, jobs=arguments.jobs, progress=arguments.jobs <= 1)
+        except KeyboardInterrupt:
+            sys.exit(
+                f"interrupted: every training run stopped at a checkpoint; the same command "
+                f"continues them (python -m experiments.{experiment}.run --preset "
+                f"{arguments.preset})"
+            )
     for path in written:
         print(path)

@@ -3,6 +3,7 @@ folder; a member against the single run of its config, and the ensemble's resume
 
 import dataclasses
 import json
+import shutil
 
 import equinox as eqx
 import jax
@@ -160,3 +161,27 @@ def test_train_all_trains_the_seeds_of_a_config_together_and_continues_them_toge
             for a, b in zip(leaves(trained), leaves(reference.model), strict=True):
                 np.testing.assert_array_equal(a, b)
     assert "ensemble" not in json.loads((tmp_path / "dense" / "provenance.json").read_text())
+
+
+def test_ctrl_c_stops_train_all_after_the_interrupted_group(tmp_path, monkeypatch):
+    """A run stopped by Ctrl-C (its result `interrupted`) ends the queue: no further group
+    starts, in the calling process and in a worker alike."""
+    from icl_theory.training import reuse
+
+    started = []
+
+    def stopped_by_ctrl_c(config, folder, *, progress=True):  # as if Ctrl-C came at step 10
+        started.append(folder.name)
+        return train(config, folder, progress=progress, stop_at=10)
+
+    monkeypatch.setattr(reuse, "train", stopped_by_ctrl_c)
+    configs = {"dense": dataclasses.replace(CONFIG, prior="dense"), "mixture": CONFIG}
+    with pytest.raises(KeyboardInterrupt):
+        train_all(configs, tmp_path, progress=False)
+    assert started == ["dense"]
+    started.clear()
+    shutil.rmtree(tmp_path / "dense")
+    work = [[[str(tmp_path / name), config.dumps()]] for name, config in configs.items()]
+    with pytest.raises(SystemExit) as exit_:
+        reuse._worker(json.dumps(work))
+    assert exit_.value.code == 130 and started == ["dense"]

@@ -328,6 +328,26 @@ def test_extending_a_wsd_run_gives_the_run_planned_that_long(tmp_path):
     assert resume(tmp_path / "run", progress=False).step == 30
 
 
+def test_a_shortened_wsd_run_is_the_run_planned_that_short(tmp_path):
+    """Cut from 30 to 20 steps in its stable phase: bit for bit the 20-step run, with its config
+    (the snapshot past step 20 dropped) and its snapshots."""
+    planned = train(
+        dataclasses.replace(WSD, steps=20, snapshot_steps=(10, 20)),
+        tmp_path / "planned",
+        progress=False,
+    )
+    longer = dataclasses.replace(WSD, snapshot_steps=(10, 20, 30))
+    train(longer, tmp_path / "run", progress=False, stop_at=10)
+    shortened = resume(tmp_path / "run", progress=False, extend_to=20)
+    assert shortened.step == 20
+    for a, b in zip(leaves(planned.model), leaves(shortened.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    read = lambda run: (tmp_path / run / "config.json").read_text()  # noqa: E731
+    assert read("run") == read("planned")
+    listed = lambda run: sorted(p.name for p in (tmp_path / run / "snapshots").iterdir())  # noqa: E731
+    assert listed("run") == listed("planned") != []
+
+
 def test_extension_is_refused_where_it_would_change_steps_already_taken(tmp_path):
     train(WSD, tmp_path / "decaying", progress=False, stop_at=30)  # finished: decay done
     with pytest.raises(RunFolderError, match=r"changes the learning rate .*\(at step 20"):

@@ -37,14 +37,16 @@ def run_state(config: TrainConfig, folder: Path) -> str:
     return "finished" if int(header["step"]) >= config.steps else "partial"
 
 
-def ensure_trained(config: TrainConfig, folder: Path, *, progress: bool = True) -> None:
-    """Train, continue or reuse the run in `folder` (see `run_state`)."""
+def ensure_trained(config: TrainConfig, folder: Path, *, progress: bool = True) -> bool:
+    """Train, continue or reuse the run in `folder` (see `run_state`); False if it was
+    interrupted (Ctrl-C) before its final step."""
     state = run_state(config, folder)
     if state == "missing":
         _clear_leftovers(folder)
-        train(config, folder, progress=progress)
-    elif state == "partial":
-        resume(folder, progress=progress)
+        return not train(config, folder, progress=progress).interrupted
+    if state == "partial":
+        return not resume(folder, progress=progress).interrupted
+    return True
 
 
 def train_all(
@@ -66,7 +68,9 @@ def train_all(
     thread (on 2 cores two one-thread processes train more steps per second in total than one
     process using both), the longest first, each on the least loaded worker; a group is split
     where there are fewer groups than workers. Workers are this module run as a script, so a
-    crash in one run is reported with its name and the others keep going.
+    crash in one run is reported with its name and the others keep going. Ctrl-C stops every
+    run at a checkpoint, starts no further group and raises `KeyboardInterrupt`; the same call
+    continues them.
     """
     states = {name: run_step(config, root / name) for name, config in configs.items()}
     pending = {name: configs[name] for name, step in states.items() if step != FINISHED}
@@ -76,9 +80,11 @@ def train_all(
         groups = [[name] for name in pending]
     if jobs <= 1:
         for group in groups:
-            ensure_trained_together(
+            finished = ensure_trained_together(
                 [configs[name] for name in group], [root / name for name in group], progress
             )
+            if not finished:
+                raise KeyboardInterrupt  # stopped with checkpoints: no further group starts
         return
     queues = _balanced(groups, configs, jobs)
     env = os.environ | {
@@ -99,7 +105,12 @@ def train_all(
                 ),
             )
         )
-    failed = [queue for queue, worker in workers if worker.wait() != 0]
+    try:
+        failed = [queue for queue, worker in workers if worker.wait() != 0]
+    except KeyboardInterrupt:  # Ctrl-C reached the workers too: let them write their checkpoints
+        for _, worker in workers:
+            worker.wait()
+        raise
     if failed:
         raise RuntimeError(f"training failed for runs among {failed}; see the output above")
 
@@ -140,17 +151,18 @@ def ensemble_groups(
 
 def ensure_trained_together(
     configs: Sequence[TrainConfig], folders: Sequence[Path], progress: bool = True
-) -> None:
-    """`ensure_trained` for one group of `ensemble_groups` (all missing, or all at one step)."""
+) -> bool:
+    """`ensure_trained` for one group of `ensemble_groups` (all missing, or all at one step);
+    False if interrupted."""
     if len(configs) == 1:
-        ensure_trained(configs[0], folders[0], progress=progress)
-        return
+        return ensure_trained(configs[0], folders[0], progress=progress)
     if all(run_state(c, f) == "missing" for c, f in zip(configs, folders, strict=True)):
         for folder in folders:
             _clear_leftovers(folder)
-        train_ensemble(configs, folders, progress=progress)
+        results = train_ensemble(configs, folders, progress=progress)
     else:
-        resume_ensemble(folders, progress=progress)
+        results = resume_ensemble(folders, progress=progress)
+    return not any(result.interrupted for result in results)
 
 
 def _clear_leftovers(folder: Path) -> None:
@@ -185,11 +197,13 @@ def models(configs: Mapping[str, TrainConfig], root: Path) -> dict:
 
 def _worker(work: str) -> None:
     for group in json.loads(work):
-        ensure_trained_together(
+        finished = ensure_trained_together(
             [TrainConfig.loads(config) for _, config in group],
             [Path(folder) for folder, _ in group],
             progress=False,
         )
+        if not finished:  # Ctrl-C reaches every worker: each stops after its checkpoint
+            sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -126,7 +126,8 @@ def resume(
     `extend_to` changes the run's budget to that many steps (more, or fewer) before continuing:
     allowed when the learning rate of every step already taken is unchanged by it (schedules
     `constant`, and `wsd` before its decay), so the result is the run that would have been
-    planned that long from the start, bit for bit. `into` continues in a copy of the run made in
+    planned that long from the start, bit for bit. A shorter budget drops the snapshot steps
+    past it. `into` continues in a copy of the run made in
     that new folder and leaves `out` as it is: with `extend_to`, how a `wsd` run's decay is
     started from a stable checkpoint while the stable run goes on.
     """
@@ -186,7 +187,10 @@ def _extend(out: Path, steps: int) -> None:
             f"--extend-to {steps} is below the {taken} steps {out} has already taken"
         )
     try:
-        extended = dataclasses.replace(config, steps=steps)
+        # Snapshots past a shortened budget would never be taken; the run planned that long
+        # would not name them.
+        kept_snapshots = tuple(step for step in config.snapshot_steps if step <= steps)
+        extended = dataclasses.replace(config, steps=steps, snapshot_steps=kept_snapshots)
     except ValueError as error:
         raise RunFolderError(f"cannot give {out} a budget of {steps} steps: {error}") from error
     taken_steps = np.arange(taken)
