@@ -127,9 +127,9 @@ def resume(
     allowed when the learning rate of every step already taken is unchanged by it (schedules
     `constant`, and `wsd` before its decay), so the result is the run that would have been
     planned that long from the start, bit for bit. A shorter budget drops the snapshot steps
-    past it. `into` continues in a copy of the run made in
-    that new folder and leaves `out` as it is: with `extend_to`, how a `wsd` run's decay is
-    started from a stable checkpoint while the stable run goes on.
+    past it. `into` continues in a copy of the run made in that new folder and leaves `out` as
+    it is: with `extend_to`, how a `wsd` run's decay is started from a stable checkpoint while
+    the stable run goes on.
     """
     out = Path(out)
     if into is not None:
