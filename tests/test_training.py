@@ -28,7 +28,7 @@ from icl_theory.training import (
     train,
 )
 from icl_theory.training import run as run_module
-from icl_theory.training.checkpoint import load_checkpoint
+from icl_theory.training.checkpoint import load_checkpoint, read_header
 from icl_theory.training.trainer import evaluation_set, normalised_error
 
 SMALL = TrainConfig(
@@ -98,6 +98,7 @@ def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path, monke
     monkeypatch.undo()
     header, state = load_checkpoint(path, Trainer(SMALL).init_state())
     assert header["step"] == 20 and int(state.step) == 20
+    assert read_header(str(path)) == header  # a path given as a string is read the same
 
 
 @pytest.mark.parametrize(

@@ -26,13 +26,13 @@ class CorruptCheckpointError(ValueError):
     pass
 
 
-def save_checkpoint(path: Path, header: dict[str, Any], state: Any) -> None:
+def save_checkpoint(path: Path | str, header: dict[str, Any], state: Any) -> None:
     leaves = io.BytesIO()
     eqx.tree_serialise_leaves(leaves, state)
     data = leaves.getvalue()
     header = {"format": FORMAT, **header}
     first = {**header, "sha256": _checksum(header, data)}
-    write_atomic(path, (json.dumps(first, sort_keys=True) + "\n").encode() + data)
+    write_atomic(Path(path), (json.dumps(first, sort_keys=True) + "\n").encode() + data)
 
 
 def _checksum(header: dict[str, Any], data: bytes) -> str:
@@ -43,14 +43,16 @@ def _checksum(header: dict[str, Any], data: bytes) -> str:
     return digest.hexdigest()
 
 
-def read_header(path: Path) -> dict[str, Any]:
+def read_header(path: Path | str) -> dict[str, Any]:
     """The header alone (format, step, config, ...), without reading the leaves."""
+    path = Path(path)
     with _open(path) as file:
         return _parse_header(path, file.readline())
 
 
-def load_checkpoint(path: Path, like: Any) -> tuple[dict[str, Any], Any]:
+def load_checkpoint(path: Path | str, like: Any) -> tuple[dict[str, Any], Any]:
     """`(header, state)`, with `state` shaped like `like` (same tree, shapes and dtypes)."""
+    path = Path(path)
     with _open(path) as file:
         header = _parse_header(path, file.readline())
         data = file.read()
