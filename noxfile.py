@@ -4,6 +4,8 @@
 Benchmarks (`benchmark_*`) print figures and save them under `benchmarks/results/`.
 """
 
+import os
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -44,9 +46,22 @@ def benchmark_bayes(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def benchmark_training(session: nox.Session) -> None:
-    """Training steps/s and GFLOP/s for small, medium and paper (docs/performance.md), on one
-    pinned thread and on two cores."""
-    session.install("-e", ".")
+    """The training-speed tables of docs/performance.md: the kernel ceiling (matrix products of
+    every library within reach), then this project's step against Garg et al.'s own
+    (dtsip/in-context-learning), alternately, on one pinned thread and on two cores.
+
+    The reference needs a clone of that repository and a Python with PyTorch, named by the
+    environment variables DTSIP and TORCH_PYTHON (benchmarks/dtsip_step.py says how to make
+    them); without them only this project's figures are measured."""
+    session.install("-e", ".", "threadpoolctl")
+    dtsip, torch_python = os.environ.get("DTSIP"), os.environ.get("TORCH_PYTHON")
+    ceiling = ["python", "benchmarks/kernel_ceiling.py"]
+    session.run(*ceiling, *(["--torch-python", torch_python] if torch_python else []))
+    if dtsip and torch_python:
+        side_by_side = ["python", "benchmarks/side_by_side.py", "--dtsip", dtsip]
+        session.run(*side_by_side, "--torch-python", torch_python, *session.posargs)
+        return
+    session.warn("DTSIP or TORCH_PYTHON unset: timing this project's step only")
     one_thread = ["taskset", "-c", "0", "python", "benchmarks/training_speed.py", "--threads", "1"]
     session.run(*one_thread, *session.posargs, external=True)
     two_cores = ["taskset", "-c", "0,1", "python", "benchmarks/training_speed.py"]

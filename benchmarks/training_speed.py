@@ -3,12 +3,12 @@
     taskset -c 0 python benchmarks/training_speed.py --threads 1
     taskset -c 0,1 python benchmarks/training_speed.py
 
-(also `nox -s benchmark_training`). Configurations as in issue 4: `small` at d = 5, 11 points;
-`medium` at d = 10, 21 points; `paper` at d = 20, 41 points; batch 64, float32, dense linear
-prompts sampled inside the step (as in training). Each is compiled, warmed up for one call, then
-timed over `--seconds` of calls of `--steps-per-call` steps. FLOPs are counted analytically
-(matmuls and attention, forward x 3 for forward + backward; LayerNorm, softmax and the optimiser
-are not counted), so GFLOP/s is a lower bound on the work done.
+(also `nox -s benchmark_training`). Configurations: `small` at d = 5, 11 points; `small-deep` at
+d = 8, 17 points; `medium` at d = 10, 21 points; `paper` at d = 20, 41 points; batch 64, float32,
+dense linear prompts sampled inside the step (as in training). Each is compiled, warmed up for one
+call, then timed over `--seconds` of calls of `--steps-per-call` steps. FLOPs are counted
+analytically (matmuls and attention, forward x 3 for forward + backward; LayerNorm, softmax and
+the optimiser are not counted), so GFLOP/s is a lower bound on the work done.
 """
 
 import argparse
@@ -24,7 +24,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0, help="1 pins XLA to one thread")
     parser.add_argument("--seconds", type=float, default=20.0, help="timing budget per config")
     parser.add_argument("--steps-per-call", type=int, default=0, help="0: per-config default")
-    parser.add_argument("--configs", default="small,medium,paper")
+    parser.add_argument("--configs", default="small,small-deep,medium,paper")
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--out", default="")
     return parser.parse_args()
@@ -42,6 +42,8 @@ from icl_theory.training import TrainConfig, Trainer  # noqa: E402
 
 CONFIGS = {
     "small": {"dim": 5, "n_points": 11, "steps_per_call": 50},
+    # What the linear experiments train.
+    "small-deep": {"dim": 8, "n_points": 17, "steps_per_call": 20},
     "medium": {"dim": 10, "n_points": 21, "steps_per_call": 10},
     "paper": {"dim": 20, "n_points": 41, "steps_per_call": 2},
 }
