@@ -24,7 +24,8 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     counts = list(range(1, s.dim + 1))
     loaded = [EvalResults.load(folder / f"nonzeros{c}.npz") for c in counts]
     names = [n for n in loaded[0].names if n != "Bayes"] + ["Bayes"]
-    positions = [p for p in (s.dim // 2, s.dim) if p < s.n_points]
+    # d / 2 rounded up, as in the other experiments' tables (`LinearStudy.key_lengths`), and d.
+    positions = [p for p in ((s.dim + 1) // 2, s.dim) if p < s.n_points]
     panels = len(positions) + 2
     figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.5))
     text = [f"# Intermediate sparsity, preset `{preset}` (noise-free)\n\n"]
