@@ -1,0 +1,92 @@
+"""Training steps/s under XLA:CPU's optional code paths, against the default, on one pinned thread.
+
+    taskset -c 0 python benchmarks/xla_flags.py
+
+For each set of `XLA_FLAGS` below, `training_speed.py --threads 1` times `small-deep` and `medium`
+in a fresh process (flags are read once, when XLA starts); the default runs first and last, so
+the spread between those two runs is the noise floor a flag has to beat. Results:
+`benchmarks/results/xla_flags.json` and a Markdown table on standard output.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FLAG_SETS = [
+    "",
+    "--xla_cpu_use_xnnpack=true",
+    "--xla_cpu_experimental_xnn_fusion_type=dot",
+    "--xla_cpu_experimental_xnn_fusion_type=dot,eltwise,reduce",
+    "--xla_cpu_experimental_ynn_fusion_type=dot",
+    "--xla_cpu_experimental_ynn_fusion_type=dot,eltwise,reduce",
+    "--xla_cpu_experimental_onednn_fusion_type=dot",
+    "--xla_cpu_use_onednn=true",
+    "--xla_cpu_prefer_vector_width=512",
+    "",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", default="small-deep,medium")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--out", default=str(HERE / "results" / "xla_flags.json"))
+    args = parser.parse_args()
+    rows = []
+    for flags in FLAG_SETS:
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "result.json"
+            command = [sys.executable, str(HERE / "training_speed.py"), "--threads", "1"]
+            command += ["--configs", args.configs, "--seconds", str(args.seconds)]
+            environment = {**os.environ, "XLA_FLAGS": flags}
+            done = subprocess.run(
+                [*command, "--out", str(out)], env=environment, text=True, capture_output=True
+            )
+            if done.returncode != 0:
+                print(f"{flags}: failed\n{done.stderr[-2000:]}", flush=True)
+                rows.append({"flags": flags, "error": done.stderr[-2000:]})
+                continue
+            result = json.loads(out.read_text())
+        speeds = {r["config"]: r["steps_per_s"] for r in result["results"]}
+        rows.append({"flags": flags, "steps_per_s": speeds})
+        print(
+            f"{flags or '(default)':60s} " + "  ".join(f"{c} {s:.2f}" for c, s in speeds.items()),
+            flush=True,
+        )
+    sys.path.insert(0, str(HERE.parent))
+    from icl_theory.records import provenance, write_json_atomic
+
+    write_json_atomic(
+        args.out,
+        {
+            "command": " ".join(sys.argv),
+            "rows": rows,
+            "provenance": provenance(),
+            "time": time.strftime("%Y-%m-%d %H:%M"),
+        },
+    )
+    print("\n" + markdown(rows, args.configs.split(",")) + f"\n\nwritten to {args.out}")
+
+
+def markdown(rows: list[dict], configs: list[str]) -> str:
+    lines = [
+        "| `XLA_FLAGS` | " + " | ".join(f"`{c}` steps/s" for c in configs) + " |",
+        "|---|" + "---:|" * len(configs),
+    ]
+    for row in rows:
+        label = f"`{row['flags']}`" if row["flags"] else "(default)"
+        cells = [
+            f"{row['steps_per_s'][c]:.2f}" if "steps_per_s" in row else "failed" for c in configs
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
