@@ -32,10 +32,12 @@ from icl_theory.model import gpt2  # noqa: E402
 
 if ARGS.no_attention:
 
-    def mlp_only(hidden, block, heads):
+    def mlp_only(hidden, block, heads, low=False):
         normed = gpt2._layer_norm(hidden, block.ln2_scale, block.ln2_bias)
-        up = jax.nn.gelu(gpt2._affine(normed, block.up_weight, block.up_bias), approximate=True)
-        return hidden + gpt2._affine(up, block.down_weight, block.down_bias)
+        up = gpt2._affine(normed, block.up_weight, block.up_bias, low)
+        return hidden + gpt2._affine(
+            jax.nn.gelu(up, approximate=True), block.down_weight, block.down_bias, low
+        )
 
     gpt2._block = mlp_only
 
