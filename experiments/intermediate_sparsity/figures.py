@@ -99,7 +99,10 @@ def _error_panel(ax, loaded: list[EvalResults], names, counts, position: int, k:
     ax.axvline(k, color="grey", linestyle=":")
     ax.set_xlabel(AXIS_LABEL)
     ax.set_ylabel(f"normalised error at {position} in-context examples")
-    ax.set_yscale("log")
+    # Noise-free Bayes errors are 0 up to float64 round-off (1e-30): linear near 0 so that they
+    # sit on the axis, logarithmic above 1e-3 where the learners' errors spread over decades.
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small")
     text = [f"\n## Normalised error at {position} in-context examples (mean over prompts)\n\n"]
