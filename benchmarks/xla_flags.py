@@ -3,14 +3,17 @@
     taskset -c 0 python benchmarks/xla_flags.py
 
 For each set of `XLA_FLAGS` below, `training_speed.py --threads 1` times `small-deep` and `medium`
-in a fresh process (flags are read once, when XLA starts); the default runs first and last, so
-the spread between those two runs is the noise floor a flag has to beat. Results:
+in a fresh process (flags are read once, when XLA starts). This virtual machine's speed drifts
+by several percent within minutes, so every flag set runs once per round, the order reversed
+from one round to the next, and a row reports the median of its rounds; the spread of the
+default's own rounds is the noise floor a flag has to beat. Results:
 `benchmarks/results/xla_flags.json` and a Markdown table on standard output.
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +31,6 @@ FLAG_SETS = [
     "--xla_cpu_experimental_onednn_fusion_type=dot",
     "--xla_cpu_use_onednn=true",
     "--xla_cpu_prefer_vector_width=512",
-    "",
 ]
 
 
@@ -36,29 +38,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", default="small-deep,medium")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", default=str(HERE / "results" / "xla_flags.json"))
     args = parser.parse_args()
-    rows = []
-    for flags in FLAG_SETS:
-        with tempfile.TemporaryDirectory() as folder:
-            out = Path(folder) / "result.json"
-            command = [sys.executable, str(HERE / "training_speed.py"), "--threads", "1"]
-            command += ["--configs", args.configs, "--seconds", str(args.seconds)]
-            environment = {**os.environ, "XLA_FLAGS": flags}
-            done = subprocess.run(
-                [*command, "--out", str(out)], env=environment, text=True, capture_output=True
-            )
-            if done.returncode != 0:
-                print(f"{flags}: failed\n{done.stderr[-2000:]}", flush=True)
-                rows.append({"flags": flags, "error": done.stderr[-2000:]})
-                continue
-            result = json.loads(out.read_text())
-        speeds = {r["config"]: r["steps_per_s"] for r in result["results"]}
-        rows.append({"flags": flags, "steps_per_s": speeds})
-        print(
-            f"{flags or '(default)':60s} " + "  ".join(f"{c} {s:.2f}" for c, s in speeds.items()),
-            flush=True,
-        )
+    runs: dict[str, list[dict[str, float]]] = {flags: [] for flags in FLAG_SETS}
+    for round_ in range(args.rounds):
+        for flags in FLAG_SETS if round_ % 2 == 0 else FLAG_SETS[::-1]:
+            speeds = time_flags(flags, args)
+            runs[flags].append(speeds)
+            shown = "  ".join(f"{c} {v:.2f}" for c, v in speeds.items())
+            print(f"round {round_ + 1} {flags or '(default)':60s} {shown}", flush=True)
+    rows = [
+        {
+            "flags": flags,
+            "rounds": rounds,
+            "steps_per_s": {c: statistics.median(r[c] for r in rounds) for c in rounds[0]},
+        }
+        for flags, rounds in runs.items()
+    ]
     sys.path.insert(0, str(HERE.parent))
     from icl_theory.records import provenance, write_json_atomic
 
@@ -74,9 +71,24 @@ def main() -> None:
     print("\n" + markdown(rows, args.configs.split(",")) + f"\n\nwritten to {args.out}")
 
 
+def time_flags(flags: str, args: argparse.Namespace) -> dict[str, float]:
+    """Steps/s per configuration with these `XLA_FLAGS`, in a fresh process."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "result.json"
+        command = [sys.executable, str(HERE / "training_speed.py"), "--threads", "1"]
+        command += ["--configs", args.configs, "--seconds", str(args.seconds)]
+        command += ["--out", str(out)]
+        environment = {**os.environ, "XLA_FLAGS": flags}
+        done = subprocess.run(command, env=environment, text=True, capture_output=True)
+        if done.returncode != 0:
+            sys.exit(f"XLA_FLAGS={flags!r}: the timing failed\n{done.stderr[-2000:]}")
+        result = json.loads(out.read_text())
+    return {r["config"]: r["steps_per_s"] for r in result["results"]}
+
+
 def markdown(rows: list[dict], configs: list[str]) -> str:
     lines = [
-        "| `XLA_FLAGS` | " + " | ".join(f"`{c}` steps/s" for c in configs) + " |",
+        "| `XLA_FLAGS` | " + " | ".join(f"`{c}` steps/s (rounds)" for c in configs) + " |",
         "|---|" + "---:|" * len(configs),
     ]
     for row in rows:
