@@ -94,7 +94,8 @@ def markdown(rows: list[dict], configs: list[str]) -> str:
     for row in rows:
         label = f"`{row['flags']}`" if row["flags"] else "(default)"
         cells = [
-            f"{row['steps_per_s'][c]:.2f}" if "steps_per_s" in row else "failed" for c in configs
+            f"{row['steps_per_s'][c]:.2f} (" + ", ".join(f"{r[c]:.2f}" for r in row["rounds"]) + ")"
+            for c in configs
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
