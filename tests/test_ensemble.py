@@ -89,6 +89,7 @@ def test_a_resumed_ensemble_is_the_uninterrupted_one_bit_for_bit(tmp_path):
         assert records(a_result.out) == records(b_result.out)
 
 
+@pytest.mark.slow  # compiles ensembles (CI runs -m slow)
 def test_members_must_share_their_config_but_the_seed(tmp_path):
     outs = [tmp_path / "a", tmp_path / "b"]
     other = [CONFIG, dataclasses.replace(CONFIG, seed=1, learning_rate=1e-3)]
@@ -103,6 +104,7 @@ def test_members_must_share_their_config_but_the_seed(tmp_path):
         resume_ensemble(outs, progress=False)
 
 
+@pytest.mark.slow  # CLI training in subprocesses (CI runs -m slow)
 def test_the_cli_trains_and_resumes_an_ensemble_by_its_folder(tmp_path):
     arguments = ["train", "--prior", "dense", "--dim", "3", "--n-points", "5", "--steps", "20"]
     arguments += ["--batch-size", "4", "--steps-per-call", "10", "--eval-every", "10"]

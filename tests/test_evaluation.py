@@ -301,6 +301,7 @@ def test_lasso_selection_minimises_the_validation_error():
     assert scores[5.0] > 0.9 and scores[lasso.alpha] < 0.5
 
 
+@pytest.mark.slow  # trains and evaluates a run per prior field (CI runs -m slow)
 def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
     """`icl-theory evaluate` rebuilds the run's prior with its noise and output scale (the
     results record it whole); a field the user passes overrides the run's."""

@@ -4,6 +4,7 @@ through the public API."""
 
 import equinox as eqx
 import numpy as np
+import pytest
 from predicting import run, sample64
 from priors_zoo import ZOO
 
@@ -46,6 +47,7 @@ def test_the_registration_makes_it_a_prior_like_the_built_in_ones():
     assert "quadratic" in ZOO  # the parametrised sampler and NumPyro tests cover it
 
 
+@pytest.mark.slow  # trains the example's model (CI runs -m slow)
 def test_the_example_trains_and_evaluates_against_its_bayes_predictor(tmp_path):
     results = main(tmp_path, steps=100)
     loaded = EvalResults.load(tmp_path / "results.npz")

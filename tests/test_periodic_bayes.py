@@ -65,6 +65,7 @@ def test_noisy_sinusoid_matches_brute_force_quadrature():
         np.testing.assert_allclose(np.asarray(exact.log_density[b]), log_evidence, atol=1e-5)
 
 
+@pytest.mark.slow  # quadrature at 8x the default nodes (CI runs -m slow)
 def test_quadrature_has_converged_at_the_default_node_count():
     prior = Sinusoid(dim=2, noise_std=0.05)
     xs, ys, _, _ = sample64(prior, 22, 32, 16)
@@ -74,6 +75,7 @@ def test_quadrature_has_converged_at_the_default_node_count():
     assert np.max(np.abs(default - fine)) < 1e-4
 
 
+@pytest.mark.slow  # a long statistical cross-check (CI runs -m slow)
 def test_noise_free_limit_matches_vanishing_noise_at_the_first_root_position():
     """Position 3 is the first that the roots of r(omega) decide: its prediction and the
     density of y_<3 must be the sigma -> 0 limit of the noisy ones (here sigma = 1e-5)."""

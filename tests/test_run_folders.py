@@ -328,6 +328,7 @@ def _flip(data: bytes, rng: random.Random) -> bytes:
     return data[:index] + bytes([data[index] ^ (1 << rng.randrange(8))]) + data[index + 1 :]
 
 
+@pytest.mark.slow  # a Hypothesis search over damaged folders, a process each (CI runs -m slow)
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(["checkpoint.eqx", "config.json", "metrics.jsonl", "provenance.json"]),
@@ -416,6 +417,7 @@ def _kill_test(tmp_path: Path, kills: int, seed: int) -> None:
     assert steps == list(range(5, KILL_STEPS + 1, 5)), "each step is recorded exactly once"
 
 
+@pytest.mark.slow  # kills and resumes a training process many times (CI runs -m slow)
 def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_run(tmp_path):
     _kill_test(tmp_path, kills=2, seed=0)
 

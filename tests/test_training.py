@@ -226,6 +226,7 @@ def run_python(code: str, env_updates: dict[str, str], timeout: int = 300) -> st
     return result.stdout
 
 
+@pytest.mark.slow  # a subprocess with several host devices, compiled twice (CI runs -m slow)
 def test_sharded_step_equals_single_device_step():
     output = run_python(
         """
@@ -329,6 +330,7 @@ def test_extending_a_wsd_run_gives_the_run_planned_that_long(tmp_path):
     assert resume(tmp_path / "run", progress=False).step == 30
 
 
+@pytest.mark.slow  # two compiled training runs (CI runs -m slow)
 def test_a_shortened_wsd_run_is_the_run_planned_that_short(tmp_path):
     """Cut from 30 to 20 steps in its stable phase: bit for bit the 20-step run, with its config
     (the snapshot past step 20 dropped) and its snapshots."""
