@@ -39,11 +39,14 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def timed(command: list[str]) -> dict:
-    """Run one timing process; its JSON result (written to a temporary file)."""
+def timed(command: list[str], environment: dict[str, str] | None = None) -> dict:
+    """Run one timing process (in `environment`, else this one's); its JSON result (written to
+    a temporary file)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "result.json"
-        done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True)
+        done = subprocess.run(
+            [*command, "--out", str(out)], capture_output=True, text=True, env=environment
+        )
         if done.returncode != 0:
             sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
         return json.loads(out.read_text())

@@ -11,14 +11,13 @@ default's own rounds is the noise floor a flag has to beat. Results:
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from side_by_side import timed
 
 HERE = Path(__file__).resolve().parent
 FLAG_SETS = [
@@ -73,16 +72,9 @@ def main() -> None:
 
 def time_flags(flags: str, args: argparse.Namespace) -> dict[str, float]:
     """Steps/s per configuration with these `XLA_FLAGS`, in a fresh process."""
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "result.json"
-        command = [sys.executable, str(HERE / "training_speed.py"), "--threads", "1"]
-        command += ["--configs", args.configs, "--seconds", str(args.seconds)]
-        command += ["--out", str(out)]
-        environment = {**os.environ, "XLA_FLAGS": flags}
-        done = subprocess.run(command, env=environment, text=True, capture_output=True)
-        if done.returncode != 0:
-            sys.exit(f"XLA_FLAGS={flags!r}: the timing failed\n{done.stderr[-2000:]}")
-        result = json.loads(out.read_text())
+    command = [sys.executable, str(HERE / "training_speed.py"), "--threads", "1"]
+    command += ["--configs", args.configs, "--seconds", str(args.seconds)]
+    result = timed(command, {**os.environ, "XLA_FLAGS": flags})
     return {r["config"]: r["steps_per_s"] for r in result["results"]}
 
 

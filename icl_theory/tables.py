@@ -47,13 +47,20 @@ def curve_rows(
 
 
 def sweep_table(
-    sweep: Sequence[EvalResults], names: Sequence[str], position: int, columns: Sequence[str]
+    sweep: Sequence[EvalResults],
+    names: Sequence[str],
+    position: int,
+    columns: Sequence[str],
+    *,
+    excess_over: str | None = None,
 ) -> str:
     """Markdown: one row per predictor, one column per result of a sweep (an evaluation per
-    value of a setting), `mean [low, high]` at one context length."""
+    value of a setting), `mean [low, high]` at one context length: of its error, or of its
+    paired excess over `excess_over` (as in `curve_rows`)."""
     lines = ["| predictor | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     for name in names:
-        cells = [_cell(results.curve(name), position) for results in sweep]
+        curves = [r.excess(name, excess_over) if excess_over else r.curve(name) for r in sweep]
+        cells = [_cell(curve, position) for curve in curves]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

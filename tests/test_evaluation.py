@@ -37,7 +37,7 @@ from icl_theory.predictors.baselines import (
     ZeroPredictor,
 )
 from icl_theory.priors import DenseLinear, Mixture, SparseLinear, prior_to_data
-from icl_theory.tables import curve_rows, print_curve_tables
+from icl_theory.tables import curve_rows, print_curve_tables, sweep_table
 from icl_theory.training import TrainConfig, load_prior, train
 
 
@@ -142,6 +142,28 @@ def test_a_bayes_predictor_has_no_error_where_its_prior_excludes_the_prompt(k):
         n_prompts=32,
     )
     assert np.all(np.isfinite(noisy_results.errors["Bayes sparse"]))
+
+
+def test_a_sweep_table_of_excess_is_the_paired_difference_per_result():
+    """`excess_over` pairs prompt by prompt within each result of the sweep: a predictor that is
+    another plus a constant per result reads exactly that constant, with a zero-width interval,
+    however much the errors themselves vary between prompts."""
+    rng = np.random.default_rng(0)
+    sweep = []
+    for offset in (0.25, -0.5):
+        # One seed: the reference is averaged over its seeds before pairing (`EvalResults.excess`).
+        base = rng.uniform(0.0, 1.0, (1, 40, 4))  # (seeds, prompts, points)
+        sweep.append(
+            EvalResults(
+                errors={"reference": base, "shifted": base + offset},
+                class_index=np.zeros(40, np.int32),
+                config={"n_points": 4},
+            )
+        )
+    table = sweep_table(sweep, ["shifted"], 2, ["a", "b"], excess_over="reference")
+    assert table.splitlines()[-1] == "| shifted | 0.250 [0.250, 0.250] | -0.500 [-0.500, -0.500] |"
+    plain = sweep_table(sweep, ["shifted"], 2, ["a", "b"])
+    assert "0.250 [0.250, 0.250]" not in plain  # without pairing: the errors, not the offset
 
 
 def test_several_models_become_one_predictor_with_seeds():

@@ -242,7 +242,6 @@ def test_no_wrong_support_is_ever_accepted_at_k_plus_one_points(k, part):
     assert acceptance_counts(SparseLinear(dim=20, k=k), n_prompts, seed=seed) == (0, 0)
 
 
-@pytest.mark.slow  # thousands of d = 20 prompts (CI runs -m slow)
 def test_no_wrong_support_is_accepted_on_a_few_thousand_prompts():
     """The quick form of the test above, in the default run."""
     assert acceptance_counts(SparseLinear(dim=20, k=3), 2048, seed=7) == (0, 0)

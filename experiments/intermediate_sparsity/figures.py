@@ -11,7 +11,7 @@ from experiments.linear_study import experiment_dir, study
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import nan_quantile, save_figure
 from icl_theory.records import write_text
-from icl_theory.tables import UNDEFINED_NOTE, value_table
+from icl_theory.tables import UNDEFINED_NOTE, sweep_table, value_table
 
 NAME = "intermediate_sparsity"
 AXIS_LABEL = "nonzero coefficients of the prompts' functions"
@@ -78,6 +78,18 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     ):
         text.append(f"\n## {title}\n\n")
         text.append(value_table(list(names_shown), columns, values))
+    if {"mixture model", "dense model"} <= set(names):
+        # Does the mixture model lie between the specialists? Paired with the dense one, on the
+        # same prompts, at k + 1, d / 2 (rounded up) and d examples.
+        text.append(
+            "\n## Paired excess of the mixture model over the dense specialist (95% intervals "
+            "over prompts and seeds)\n"
+        )
+        for p in sorted({s.k + 1, (s.dim + 1) // 2, s.dim} & set(range(1, s.n_points))):
+            text.append(f"\nAt {p} examples:\n\n")
+            text.append(
+                sweep_table(loaded, ["mixture model"], p, columns, excess_over="dense model")
+            )
     written.append(
         write_text(experiment_dir(NAME, preset, "tables", root) / "sweep.md", "".join(text))
     )
