@@ -4,12 +4,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import PyTree
+from jaxtyping import Array, Int, PyTree
 
 from icl_theory._types import BatchClasses, BatchMask, BatchXs, BatchYs, Count, IntScalar, Key
 from icl_theory._validation import check_positive_int, invalid
 from icl_theory.priors.base import AbstractPrior, dim_mask
 from icl_theory.priors.inputs import AbstractInputDistribution, IsotropicGaussian
+from icl_theory.priors.mixture import Mixture
 
 
 class Prompts(eqx.Module):
@@ -54,6 +55,7 @@ def sample_prompts(
     inputs: AbstractInputDistribution | None = None,
     active_dims: Count | None = None,
     active_points: Count | None = None,
+    classes: Int[Array, " batch"] | None = None,
 ) -> Prompts:
     """Draw `batch` independent prompts of `n_points` points each.
 
@@ -67,6 +69,9 @@ def sample_prompts(
     - `batch`, `n_points`: output shape.
     - `inputs`: input distribution (default `IsotropicGaussian()`).
     - `active_dims`, `active_points`: curriculum counts; `None` means all are active.
+    - `classes`: for a `Mixture`, the class of each prompt (how a training batch is composed,
+      `icl_theory.training.composition`); `None` lets the mixture draw it with its weights.
+      Each class's function is drawn from that class's own law either way.
 
     **Returns:** a `Prompts` container.
     """
@@ -78,11 +83,23 @@ def sample_prompts(
         raise invalid(
             "sample_prompts", "active_points", active_points, f"must be in [1, {n_points}]"
         )
+    if classes is not None:
+        if not isinstance(prior, Mixture):
+            raise invalid(
+                "sample_prompts",
+                "classes",
+                "an array",
+                f"sets the class of each prompt of a Mixture; {type(prior).__name__} has one class",
+            )
+        if jnp.shape(classes) != (batch,):
+            raise invalid(
+                "sample_prompts", "classes", jnp.shape(classes), f"must have shape ({batch},)"
+            )
     inputs = IsotropicGaussian() if inputs is None else inputs
     # Always traced, so a curriculum never triggers a recompile.
     active_dims = jnp.asarray(prior.dim if active_dims is None else active_dims, jnp.int32)
     active_points = jnp.asarray(n_points if active_points is None else active_points, jnp.int32)
-    return _sample_prompts(prior, inputs, key, batch, n_points, active_dims, active_points)
+    return _sample_prompts(prior, inputs, key, batch, n_points, active_dims, active_points, classes)
 
 
 @eqx.filter_jit
@@ -94,13 +111,16 @@ def _sample_prompts(
     n_points: int,
     active_dims: IntScalar,
     active_points: IntScalar,
+    classes: Int[Array, " batch"] | None,
 ) -> Prompts:
     coordinate_mask = dim_mask(prior.dim, active_dims)
     point_mask = jnp.arange(n_points) < active_points
 
-    def one_prompt(prompt_key: Key):
+    def one_prompt(prompt_key: Key, forced_class: IntScalar | None):
         task_key, input_key, noise_key = jr.split(prompt_key, 3)
         task = prior.sample_task(task_key, active_dims)
+        if forced_class is not None:
+            task = prior.with_class(task, forced_class)  # type: ignore[attr-defined]
         xs = inputs.sample(input_key, n_points, prior.dim) * coordinate_mask[None, :]
         xs = jnp.where(point_mask[:, None], xs, 0.0)
         fs = jnp.where(point_mask, prior.evaluate(task, xs), 0.0)
@@ -109,4 +129,4 @@ def _sample_prompts(
         return xs, ys, fs, prior.class_index(task), point_mask, task
 
     keys = jax.vmap(lambda b: jr.fold_in(key, b))(jnp.arange(batch))
-    return Prompts(*jax.vmap(one_prompt)(keys))
+    return Prompts(*jax.vmap(one_prompt)(keys, classes))

@@ -1,5 +1,6 @@
 """Saving results as data: atomic writes and the provenance every result carries."""
 
+import datetime
 import json
 import os
 import platform
@@ -33,6 +34,34 @@ def provenance() -> dict[str, Any]:
         "machine": platform.machine(),
         "processor_count": os.cpu_count(),
     }
+
+
+def segment(kind: str, from_step: int) -> dict[str, Any]:
+    """One training segment's record: what started it (`start`, `warm start`, `resume`,
+    `extend`, `restart`), the step it continued from, when, and the git state of the code that
+    ran it (a run resumed after a code change ran two codes; each segment says which)."""
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    return {"kind": kind, "from_step": from_step, "started": started, "git": _git_state()}
+
+
+def record_segment(run: str | os.PathLike, kind: str, from_step: int) -> None:
+    """Append a segment to `RUN/provenance.json` (a run started before segments were recorded
+    gets its first segment rebuilt from the top-level git state, marked `recorded_late`)."""
+    path = Path(run) / "provenance.json"
+    data = json.loads(path.read_text()) if path.is_file() else provenance()
+    segments = data.get("segments")
+    if segments is None:
+        first = {"kind": "start", "from_step": 0, "git": data.get("git"), "recorded_late": True}
+        segments = [first]
+    data["segments"] = [*segments, segment(kind, from_step)]
+    write_json_atomic(path, data)
+
+
+def unclean_segments(provenance_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The segments of a run's provenance that ran uncommitted code (or whose git state is
+    unknown): a run with any of them was "trained from uncommitted code"."""
+    segments = provenance_data.get("segments") or [{"git": provenance_data.get("git") or {}}]
+    return [s for s in segments if (s.get("git") or {}).get("dirty") is not False]
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:

@@ -68,6 +68,11 @@ class Mixture(AbstractPrior):
         )
         return MixtureTask(component.astype(jnp.int32), tasks)
 
+    def with_class(self, task: MixtureTask, component: IntScalar) -> MixtureTask:
+        """The task with its class set to `component`: every component's function is drawn
+        whatever the class, so this is a draw from that component's own law."""
+        return MixtureTask(jnp.asarray(component, jnp.int32), task.tasks)
+
     def evaluate(self, task: MixtureTask, xs: Xs) -> Ys:
         values = [c.evaluate(t, xs) for c, t in zip(self.components, task.tasks, strict=True)]
         return jnp.stack(values)[task.component]

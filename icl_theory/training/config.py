@@ -16,6 +16,7 @@ from icl_theory._validation import (
 from icl_theory.curriculum import Curriculum
 from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, Precision, preset
 from icl_theory.priors import AbstractPrior, build_prior
+from icl_theory.training.composition import BatchComposition, check_composition
 
 Schedule = Literal["cosine", "linear", "constant", "wsd"]
 
@@ -40,6 +41,9 @@ class TrainConfig:
     evaluation every `eval_every` steps on `eval_prompts` fixed prompts, a checkpoint every
     `checkpoint_every` steps (both multiples of `steps_per_call`), `seed` for everything.
     `normalise_loss` divides each prompt's squared error by its class's output variance.
+    `batch_composition` decides how a mixture prior fills each batch (per prompt, balanced, one
+    class per batch, round robin: `composition.py`); `init_from` starts from another run's
+    parameters (a warm start: fresh optimiser, this config's prior and schedule).
     """
 
     prior: str = "dense"
@@ -96,6 +100,14 @@ class TrainConfig:
     snapshot_steps: tuple[int, ...] = ()
     """Steps at which a parameters-only copy of the model is kept in RUN/snapshots (multiples of
     `steps_per_call`), to follow a diagnostic over training."""
+
+    batch_composition: BatchComposition = "per-prompt"
+    """How a mixture fills a batch: `per-prompt` (each prompt's class drawn with the weights),
+    `balanced` (each class exactly its share of every batch), `one-class` (one class per batch,
+    drawn per step), `round-robin` (one class per step, in turn)."""
+    init_from: str | None = None
+    """A run folder whose final parameters this run starts from (same model preset, `dim` and
+    `n_points`), with a fresh optimiser; `None` starts from a random initialisation."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -169,6 +181,13 @@ class TrainConfig:
                 )
         # Parsed once, here: a bad spec is named now, not mid-run.
         prior = self.build_prior()
+        check_composition(self.batch_composition, prior.class_weights, self.batch_size)
+        if self.init_from is not None and (
+            not isinstance(self.init_from, str) or not self.init_from
+        ):
+            raise invalid(
+                "TrainConfig", "init_from", self.init_from, "is a run folder's path, or None"
+            )
         if self.curriculum is not None:
             self.curriculum.check_compatible(self.dim, self.n_points)
             needed = prior.min_active_dims()

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from icl_theory.priors import prior_to_data
-from icl_theory.records import provenance, write_json_atomic
+from icl_theory.records import provenance, record_segment, segment, write_json_atomic
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, read_header
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.run import (
@@ -24,12 +24,15 @@ from icl_theory.training.run import (
     METRICS_NAME,
     PARAMETERS_ONLY,
     PRIOR_NAME,
+    PROVENANCE_NAME,
     RunFolderError,
     TrainResult,
     _Members,
     _members_loop,
     _truncate_metrics,
+    initial_state,
     train,
+    warm_start_record,
 )
 from icl_theory.training.trainer import Trainer, TrainState
 
@@ -57,8 +60,11 @@ def train_ensemble(
         out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(out / CONFIG_NAME, config.to_json())
         write_json_atomic(out / PRIOR_NAME, prior_to_data(config.build_prior()))
-        write_json_atomic(out / "provenance.json", provenance() | {"ensemble": len(configs)})
-    state = _stack([trainer.init_state() for trainer in trainers])
+        kind = "start" if config.init_from is None else "warm start"
+        record = provenance() | warm_start_record(config) | {"ensemble": len(configs)}
+        record |= {"segments": [segment(kind, 0)]}
+        write_json_atomic(out / PROVENANCE_NAME, record)
+    state = _stack([initial_state(trainer) for trainer in trainers])
     return _members_loop(_Members(trainers), state, outs, progress, stop_at)
 
 
@@ -86,6 +92,7 @@ def resume_ensemble(
     ]
     for out in outs:
         _truncate_metrics(out / METRICS_NAME, int(headers[0]["step"]))
+        record_segment(out, "resume", int(headers[0]["step"]))
     return _members_loop(_Members(trainers), _stack(states), outs, progress, stop_at)
 
 
@@ -97,15 +104,19 @@ def seed_folders(out: str | Path, seeds: Sequence[int]) -> list[Path]:
 def _check_members(configs: Sequence[TrainConfig], outs: Sequence[Path]) -> None:
     if not configs or len(configs) != len(outs):
         raise ValueError(f"one run folder per config: {len(configs)} configs, {len(outs)} folders")
-    first = dataclasses.replace(configs[0], seed=0)
+    # Members may differ in their seed and in the run they warm-start from, nothing else: the
+    # compiled step is the first member's, vmapped.
+    free = ("seed", "init_from")
+    first = dataclasses.replace(configs[0], seed=0, init_from=None)
     for config in configs[1:]:
-        if dataclasses.replace(config, seed=0) != first:
+        if dataclasses.replace(config, seed=0, init_from=None) != first:
             raise ValueError(
-                "the members of an ensemble differ in their seed only; these configs differ in "
+                "the members of an ensemble differ in their seed and init_from only; these "
+                "configs differ in "
                 + ", ".join(
                     f.name
                     for f in dataclasses.fields(TrainConfig)
-                    if f.name != "seed" and getattr(config, f.name) != getattr(configs[0], f.name)
+                    if f.name not in free and getattr(config, f.name) != getattr(configs[0], f.name)
                 )
             )
     if len({c.seed for c in configs}) != len(configs):

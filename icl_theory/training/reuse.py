@@ -138,7 +138,7 @@ def ensemble_groups(
     `jobs`, the largest is halved, so that no worker is left idle."""
     groups: dict[tuple[str, int], list[str]] = {}
     for name, config in configs.items():
-        key = (dataclasses.replace(config, seed=0).dumps(), steps[name])
+        key = (dataclasses.replace(config, seed=0, init_from=None).dumps(), steps[name])
         groups.setdefault(key, []).append(name)
     result = list(groups.values())
     while len(result) < jobs and any(len(group) > 1 for group in result):

@@ -25,6 +25,7 @@ differ in float32 round-off between device counts, so `resume` refuses another c
 """
 
 import dataclasses
+import hashlib
 import json
 import signal
 import time
@@ -34,12 +35,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import equinox as eqx
 import jax
 import numpy as np
 
 from icl_theory.model.gpt2 import GPT2
 from icl_theory.priors import AbstractPrior, prior_from_data, prior_to_data
-from icl_theory.records import provenance, write_atomic, write_json_atomic
+from icl_theory.records import (
+    provenance,
+    record_segment,
+    segment,
+    write_atomic,
+    write_json_atomic,
+)
 from icl_theory.training.checkpoint import (
     CHECKPOINT_NAME,
     load_checkpoint,
@@ -57,6 +65,7 @@ from icl_theory.training.trainer import (
 )
 
 CONFIG_NAME = "config.json"
+PROVENANCE_NAME = "provenance.json"
 PRIOR_NAME = "prior.json"
 # A finalised checkpoint's header says so; its data is the parameters alone.
 PARAMETERS_ONLY = "parameters"
@@ -102,12 +111,15 @@ def train(
             "(or resume() in Python; a run with no checkpoint yet starts again from step 0), "
             "or choose a new --out"
         )
+    trainer = Trainer(config, devices)
+    initial = initial_state(trainer)  # a bad warm start is refused before anything is written
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / CONFIG_NAME, config.to_json())
     write_json_atomic(out / PRIOR_NAME, prior_to_data(config.build_prior()))
-    write_json_atomic(out / "provenance.json", provenance())
-    trainer = Trainer(config, devices)
-    return _loop(trainer, trainer.init_state(), out, progress=progress, stop_at=stop_at)
+    kind = "start" if config.init_from is None else "warm start"
+    start = provenance() | warm_start_record(config)
+    write_json_atomic(out / PROVENANCE_NAME, start | {"segments": [segment(kind, 0)]})
+    return _loop(trainer, initial, out, progress=progress, stop_at=stop_at)
 
 
 def resume(
@@ -139,7 +151,8 @@ def resume(
     if not (out / CHECKPOINT_NAME).exists():
         trainer = Trainer(_recorded_config(out), devices)
         _truncate_metrics(out / METRICS_NAME, 0)
-        return _loop(trainer, trainer.init_state(), out, progress=progress, stop_at=stop_at)
+        record_segment(out, "restart", 0)
+        return _loop(trainer, initial_state(trainer), out, progress=progress, stop_at=stop_at)
     header = read_header(out / CHECKPOINT_NAME)
     config = TrainConfig.from_json(header["config"])
     if header.get("contents") == PARAMETERS_ONLY:  # a finished run, finalised: nothing to do
@@ -156,7 +169,49 @@ def resume(
     _, state = load_checkpoint(out / CHECKPOINT_NAME, trainer.init_state())
     state = trainer.place(state)
     _truncate_metrics(out / METRICS_NAME, int(state.step))
+    record_segment(out, "resume" if extend_to is None else "extend", int(state.step))
     return _loop(trainer, state, out, progress=progress, stop_at=stop_at)
+
+
+def initial_state(trainer: Trainer) -> TrainState:
+    """Step 0 of a run: a random initialisation, or, with `init_from`, that run's parameters
+    with a fresh optimiser state (the data key is this run's own, from its seed)."""
+    state = trainer.init_state()
+    source = trainer.config.init_from
+    if source is None:
+        return state
+    source_config = _source_config(Path(source))
+    if source_config.model_config() != trainer.config.model_config():
+        raise RunFolderError(
+            f"init_from={source!r} holds a {source_config.model!r} model for dim="
+            f"{source_config.dim}, n_points={source_config.n_points}; this run builds "
+            f"{trainer.config.model!r} for dim={trainer.config.dim}, n_points="
+            f"{trainer.config.n_points}: a warm start needs the same model, so match them"
+        )
+    params = load_model(source)
+    opt_state = trainer.optimiser.init(eqx.filter(params, eqx.is_array))
+    return trainer.place(TrainState(params, opt_state, state.step, state.data_key))
+
+
+def _source_config(source: Path) -> TrainConfig:
+    if not (source / CHECKPOINT_NAME).is_file():
+        raise RunFolderError(
+            f"init_from={str(source)!r} holds no checkpoint ({source / CHECKPOINT_NAME}): pass "
+            "the folder of a trained run"
+        )
+    return TrainConfig.from_json(read_header(source / CHECKPOINT_NAME)["config"])
+
+
+def warm_start_record(config: TrainConfig) -> dict[str, Any]:
+    """What a warm-started run started from, for its provenance: the source folder, the step
+    of its checkpoint and the checkpoint's SHA-256 (so a later change of the source shows)."""
+    if config.init_from is None:
+        return {}
+    path = Path(config.init_from) / CHECKPOINT_NAME
+    header = read_header(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    source = {"run": config.init_from, "step": int(header["step"]), "sha256": digest}
+    return {"init_from": source}
 
 
 def _copy_run(source: Path, target: Path) -> Path:
@@ -166,7 +221,7 @@ def _copy_run(source: Path, target: Path) -> Path:
     if target.exists():
         raise RunFolderError(f"{target} already exists: choose a new folder to continue into")
     target.mkdir(parents=True)
-    for name in (CONFIG_NAME, PRIOR_NAME, "provenance.json", METRICS_NAME, CHECKPOINT_NAME):
+    for name in (CONFIG_NAME, PRIOR_NAME, PROVENANCE_NAME, METRICS_NAME, CHECKPOINT_NAME):
         if (source / name).is_file():
             write_atomic(target / name, (source / name).read_bytes())
     return target

@@ -26,6 +26,7 @@ from icl_theory._validation import invalid
 from icl_theory.model.gpt2 import GPT2
 from icl_theory.priors import AbstractPrior, drawn_class_variance
 from icl_theory.prompts import Prompts, sample_prompts
+from icl_theory.training.composition import batch_classes
 from icl_theory.training.config import TrainConfig
 
 
@@ -110,14 +111,24 @@ class Trainer:
         return eqx.combine(jax.device_put(arrays, self.replicated), static)
 
     def prompts_at(self, data_key: Array, step: Array) -> Prompts:
-        curriculum = self.config.curriculum
+        config = self.config
+        step_key = jr.fold_in(jr.wrap_key_data(data_key), step)
+        classes = batch_classes(
+            config.batch_composition,
+            self.prior.class_weights,
+            config.batch_size,
+            step_key,
+            step,
+        )
+        curriculum = config.curriculum
         return sample_prompts(
             self.prior,
-            jr.fold_in(jr.wrap_key_data(data_key), step),
-            self.config.batch_size,
-            self.config.n_points,
+            step_key,
+            config.batch_size,
+            config.n_points,
             active_dims=None if curriculum is None else curriculum.active_dims(step),
             active_points=None if curriculum is None else curriculum.active_points(step),
+            classes=classes,
         )
 
     def loss(self, params: GPT2, prompts: Prompts, step: Array) -> Float[Array, ""]:

@@ -1,0 +1,102 @@
+"""The recipes of the selection-conditions study: which mixture models are trained, from what,
+on what batches, for how long.
+
+Every recipe is the `sparse-regime` 50/50 mixture run (d = 5, 1-of-5 sparse, 11 points,
+`small-deep`, the curriculum, warmup-stable-decay) with one lever changed, so that a difference
+in selection is that lever's. The warm starts begin from the committed specialists of the
+`sparse-regime` preset, seed for seed, without the curriculum (the specialists already solve
+the full task).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments.linear_study import NOISE_FREE, LinearStudy, run_name, runs_dir, study
+from icl_theory.training.config import TrainConfig
+
+NAME = "selection_conditions"
+EXPERIMENTS = Path(__file__).resolve().parent.parent
+REPOSITORY = EXPERIMENTS.parent
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A way to train the mixture model: `label` (the table's row), how the config differs
+    from the study's 50/50 mixture run (`changes`), and which committed specialist it
+    warm-starts from (`init_from`: `"sparse"`, `"dense"` or `None`)."""
+
+    name: str
+    label: str
+    changes: tuple[tuple[str, object], ...] = ()
+    init_from: str | None = None
+    seeds: tuple[int, ...] = (0,)
+
+    def config(self, s: LinearStudy, seed: int, root: Path | None = None) -> TrainConfig:
+        base = s.config(s.mixture_spec(), noise_std=NOISE_FREE, seed=seed)
+        config = dataclasses.replace(base, **dict(self.changes))
+        if self.init_from is None:
+            return config
+        source = runs_dir(s.name, root) / run_name(self.init_from, NOISE_FREE, seed)
+        # Relative to the repository when it is the committed run, so the recorded config is
+        # the same on every machine; absolute under a temporary `root` (the tests).
+        init_from = str(source.relative_to(REPOSITORY)) if root is None else str(source)
+        return dataclasses.replace(config, init_from=init_from)
+
+    def runs(self, s: LinearStudy, root: Path | None = None) -> dict[str, TrainConfig]:
+        return {f"{self.name}_seed{seed}": self.config(s, seed, root) for seed in self.seeds}
+
+
+def _warm_start(steps: int, decay_steps: int, snapshots: tuple[int, ...]) -> tuple:
+    return (
+        ("curriculum", None),
+        ("steps", steps),
+        ("decay_steps", decay_steps),
+        ("snapshot_steps", snapshots),
+    )
+
+
+_WARM = _warm_start(15_000, 4000, (500, 1000, 2000, 4000, 8000))
+_SMOKE_WARM = _warm_start(100, 20, (50,))
+
+RECIPES: dict[str, tuple[Recipe, ...]] = {
+    "sparse-regime": (
+        Recipe("warm-sparse", "warm start from the sparse specialist", _WARM, "sparse", (0, 1, 2)),
+        Recipe("warm-dense", "warm start from the dense specialist", _WARM, "dense"),
+        Recipe("balanced", "balanced batches (32 + 32)", (("batch_composition", "balanced"),)),
+        Recipe("one-class", "one class per batch", (("batch_composition", "one-class"),)),
+        Recipe(
+            "round-robin", "one step per class in turn", (("batch_composition", "round-robin"),)
+        ),
+        Recipe(
+            "sparse-share-0.9",
+            "sparse share 0.9, 60,000 steps",
+            (("prior", "0.1*dense + 0.9*sparse(k=1)"),),
+        ),
+    ),
+    "smoke": (
+        Recipe("warm-sparse", "warm start from the sparse specialist", _SMOKE_WARM, "sparse"),
+        Recipe("balanced", "balanced batches", (("batch_composition", "balanced"),)),
+        Recipe(
+            "round-robin", "one step per class in turn", (("batch_composition", "round-robin"),)
+        ),
+    ),
+}
+
+
+def recipes(preset: str) -> tuple[Recipe, ...]:
+    if preset not in RECIPES:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(RECIPES)}")
+    return RECIPES[preset]
+
+
+def all_runs(preset: str, root: Path | None = None) -> dict[str, TrainConfig]:
+    """Run name -> config of every recipe's runs."""
+    s = study(preset)
+    return {name: c for recipe in recipes(preset) for name, c in recipe.runs(s, root).items()}
+
+
+def study_runs_dir(preset: str, root: Path | None = None) -> Path:
+    """`experiments/runs/selection_conditions` (`..._PRESET` for other presets)."""
+    folder = NAME if preset == "sparse-regime" else f"{NAME}_{preset}"
+    return (root or EXPERIMENTS) / "runs" / folder
