@@ -58,10 +58,17 @@ def _warm_start(steps: int, decay_steps: int, snapshots: tuple[int, ...]) -> tup
 
 _WARM = _warm_start(15_000, 4000, (500, 1000, 2000, 4000, 8000))
 _SMOKE_WARM = _warm_start(100, 20, (50,))
+_BALANCED = (("batch_composition", "balanced"),)
+_ROUND_ROBIN = (("batch_composition", "round-robin"),)
+_ONE_CLASS = (("batch_composition", "one-class"),)
+_SPARSE_HEAVY = (("prior", "0.1*dense + 0.9*sparse(k=1)"),)
+# Three seeds of a recipe train as one ensemble, which on one core at this size costs about what
+# one seed alone does (docs/performance.md), so every recipe has three.
+_SEEDS = (0, 1, 2)
 
 RECIPES: dict[str, tuple[Recipe, ...]] = {
     "sparse-regime": (
-        Recipe("warm-sparse", "warm start from the sparse specialist", _WARM, "sparse", (0, 1, 2)),
+        Recipe("warm-sparse", "warm start from the sparse specialist", _WARM, "sparse", _SEEDS),
         Recipe("warm-dense", "warm start from the dense specialist", _WARM, "dense"),
         Recipe("balanced", "balanced batches (32 + 32)", (("batch_composition", "balanced"),)),
         Recipe("one-class", "one class per batch", (("batch_composition", "one-class"),)),
