@@ -69,17 +69,11 @@ _SEEDS = (0, 1, 2)
 RECIPES: dict[str, tuple[Recipe, ...]] = {
     "sparse-regime": (
         Recipe("warm-sparse", "warm start from the sparse specialist", _WARM, "sparse", _SEEDS),
-        Recipe("warm-dense", "warm start from the dense specialist", _WARM, "dense"),
-        Recipe("balanced", "balanced batches (32 + 32)", (("batch_composition", "balanced"),)),
-        Recipe("one-class", "one class per batch", (("batch_composition", "one-class"),)),
-        Recipe(
-            "round-robin", "one step per class in turn", (("batch_composition", "round-robin"),)
-        ),
-        Recipe(
-            "sparse-share-0.9",
-            "sparse share 0.9, 60,000 steps",
-            (("prior", "0.1*dense + 0.9*sparse(k=1)"),),
-        ),
+        Recipe("warm-dense", "warm start from the dense specialist", _WARM, "dense", _SEEDS),
+        Recipe("balanced", "balanced batches (32 + 32)", _BALANCED, seeds=_SEEDS),
+        Recipe("round-robin", "one step per class in turn", _ROUND_ROBIN, seeds=_SEEDS),
+        Recipe("one-class", "one class per batch", _ONE_CLASS, seeds=_SEEDS),
+        Recipe("sparse-share-0.9", "sparse share 0.9", _SPARSE_HEAVY, seeds=_SEEDS),
     ),
     "smoke": (
         Recipe("warm-sparse", "warm start from the sparse specialist", _SMOKE_WARM, "sparse"),
