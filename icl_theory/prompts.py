@@ -4,6 +4,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+from jax.typing import DTypeLike
 from jaxtyping import Array, Int, PyTree
 
 from icl_theory._types import BatchClasses, BatchMask, BatchXs, BatchYs, Count, IntScalar, Key
@@ -56,6 +57,7 @@ def sample_prompts(
     active_dims: Count | None = None,
     active_points: Count | None = None,
     classes: Int[Array, " batch"] | None = None,
+    dtype: DTypeLike | None = None,
 ) -> Prompts:
     """Draw `batch` independent prompts of `n_points` points each.
 
@@ -72,6 +74,8 @@ def sample_prompts(
     - `classes`: for a `Mixture`, the class of each prompt (how a training batch is composed,
       `icl_theory.training.composition`); `None` lets the mixture draw it with its weights.
       Each class's function is drawn from that class's own law either way.
+    - `dtype`: `jnp.float64` draws the prompts in float64 (what the exact Bayes predictors
+      need: they refuse float32 data); `None` uses JAX's default (float32 unless x64 is on).
 
     **Returns:** a `Prompts` container.
     """
@@ -94,6 +98,32 @@ def sample_prompts(
         if jnp.shape(classes) != (batch,):
             raise invalid(
                 "sample_prompts", "classes", jnp.shape(classes), f"must have shape ({batch},)"
+            )
+    if dtype is not None and jnp.dtype(dtype) == jnp.float64 and not jax.config.x64_enabled:
+        with jax.enable_x64(True):
+            return sample_prompts(
+                prior,
+                key,
+                batch,
+                n_points,
+                inputs=inputs,
+                active_dims=active_dims,
+                active_points=active_points,
+                classes=classes,
+            )
+    if dtype is not None and jnp.dtype(dtype) not in (jnp.float32, jnp.float64):
+        raise invalid("sample_prompts", "dtype", dtype, "is jnp.float32, jnp.float64 or None")
+    if dtype is not None and jnp.dtype(dtype) == jnp.float32 and jax.config.x64_enabled:
+        with jax.enable_x64(False):
+            return sample_prompts(
+                prior,
+                key,
+                batch,
+                n_points,
+                inputs=inputs,
+                active_dims=active_dims,
+                active_points=active_points,
+                classes=classes,
             )
     inputs = IsotropicGaussian() if inputs is None else inputs
     # Always traced, so a curriculum never triggers a recompile.

@@ -48,13 +48,24 @@ def record_segment(run: str | os.PathLike, kind: str, from_step: int) -> None:
     """Append a segment to `RUN/provenance.json` (a run started before segments were recorded
     gets its first segment rebuilt from the top-level git state, marked `recorded_late`)."""
     path = Path(run) / "provenance.json"
+    if path.is_file():
+        backfill_segments(run)
     data = json.loads(path.read_text()) if path.is_file() else provenance()
-    segments = data.get("segments")
-    if segments is None:
-        first = {"kind": "start", "from_step": 0, "git": data.get("git"), "recorded_late": True}
-        segments = [first]
-    data["segments"] = [*segments, segment(kind, from_step)]
+    data["segments"] = [*data.get("segments", []), segment(kind, from_step)]
     write_json_atomic(path, data)
+
+
+def backfill_segments(run: str | os.PathLike) -> bool:
+    """Give a run trained before segments were recorded its first segment, rebuilt from the
+    top-level git state and marked `recorded_late` (whether it was resumed later, and from
+    which code, was not recorded). False if it already has segments."""
+    path = Path(run) / "provenance.json"
+    data = json.loads(path.read_text())
+    if "segments" in data:
+        return False
+    first = {"kind": "start", "from_step": 0, "git": data.get("git"), "recorded_late": True}
+    write_json_atomic(path, data | {"segments": [first]})
+    return True
 
 
 def unclean_segments(provenance_data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from icl_theory.evaluation.results import Curve, EvalResults
+from icl_theory.records import unclean_segments
 
 # Only a Bayes predictor has NaN errors: see `evaluate`.
 UNDEFINED_NOTE = (
@@ -164,10 +165,13 @@ def table_legend(results: EvalResults, undefined: bool) -> str:
 def runs_table(folder: Path) -> str:
     """Markdown: every run under `folder` with its steps, training time (the sum of the timed
     compiled calls: compilation, evaluation and checkpoints excluded) and final monitoring error
-    at a few positions (256 prompts of its own training prior)."""
+    at a few positions (256 prompts of its own training prior), and the code it was trained
+    from: `committed`, or **uncommitted** when any training segment (start, resume, extension)
+    ran with uncommitted changes to the code (its `provenance.json` lists them)."""
     rows = [
-        "| run | prior | steps | training time | monitoring error at positions 1 / 3 / 8 / last |",
-        "|---|---|---|---|---|",
+        "| run | prior | steps | training time | monitoring error at positions 1 / 3 / 8 / last "
+        "| trained from |",
+        "|---|---|---|---|---|---|",
     ]
     for run in sorted(p for p in folder.iterdir() if (p / "metrics.jsonl").exists()):
         records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -183,9 +187,24 @@ def runs_table(folder: Path) -> str:
             f"{last[p]:.3f}" for p in (1, 3, 8, len(last) - 1) if 0 <= p < len(last)
         )
         rows.append(
-            f"| {run.name} | `{config['prior']}` | {previous} | {seconds / 60:.1f} min | {picked} |"
+            f"| {run.name} | `{config['prior']}` | {previous} | {seconds / 60:.1f} min | {picked} "
+            f"| {_training_code(run)} |"
         )
     return "\n".join(rows) + "\n"
+
+
+def _training_code(run: Path) -> str:
+    path = run / "provenance.json"
+    if not path.is_file():
+        return "unknown (no provenance.json)"
+    provenance = json.loads(path.read_text())
+    unclean = unclean_segments(provenance)
+    segments = provenance.get("segments") or []
+    if not unclean and any(segment.get("recorded_late") for segment in segments):
+        return "committed code at its start (later segments not recorded)"
+    if not unclean:
+        return "committed code"
+    return f"**uncommitted code** ({len(unclean)} segment{'s' if len(unclean) > 1 else ''})"
 
 
 __all__ = [

@@ -22,6 +22,9 @@ class AbstractPredictor(eqx.Module):
 
     # Exact Bayes computations run in float64 (noise-free limits, near-singular systems).
     needs_float64: ClassVar[bool] = False
+    # An exact predictor refuses data already rounded to float32: a noise-free prompt rounded to
+    # float32 is no longer in its class, and the posterior computed from it only looks exact.
+    refuses_float32: ClassVar[bool] = False
 
     @abc.abstractmethod
     def __call__(self, xs: Xs, ys: Ys) -> Preds:
@@ -45,6 +48,7 @@ def predict(
     Inputs may be JAX or NumPy arrays; float64 NumPy inputs keep their precision for float64
     predictors. Returns float64 predictions for float64 predictors, else the inputs' dtype.
     """
+    check_input_precision(predictor, xs, ys)
     if predictor.needs_float64:
         with jax.enable_x64(True):
             return _batched(predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64))
@@ -57,6 +61,7 @@ def predict_where_defined(
     ys: Float[ArrayLike, "batch n_points"],
 ) -> tuple[Float[Array, "batch n_points"], Bool[Array, "batch n_points"]]:
     """`predictor.predict_defined` on a batch, like `predict` (precision, `jit`)."""
+    check_input_precision(predictor, xs, ys)
     if predictor.needs_float64:
         with jax.enable_x64(True):
             return _batched_defined(
@@ -73,6 +78,22 @@ def _batched_defined(predictor: AbstractPredictor, xs: BatchXs, ys: BatchYs):
 @eqx.filter_jit
 def _batched(predictor: AbstractPredictor, xs: BatchXs, ys: BatchYs) -> BatchYs:
     return jax.vmap(predictor)(xs, ys)
+
+
+def check_input_precision(predictor: AbstractPredictor, *arrays: ArrayLike) -> None:
+    """A clear error when data rounded to less than float64 reach an exact predictor."""
+    if not predictor.refuses_float32:
+        return
+    for name, array in zip(("xs", "ys"), arrays, strict=False):
+        dtype = getattr(array, "dtype", None)
+        if dtype is not None and jnp.issubdtype(dtype, jnp.floating) and dtype != jnp.float64:
+            raise ValueError(
+                f"{name} has dtype {dtype}: {type(predictor).__name__} is exact only on float64 "
+                "data (a noise-free prompt rounded to float32 is no longer in its class, and its "
+                "posterior would only look exact). Draw the prompts in float64: "
+                "sample_prompts(prior, key, batch, n_points, dtype=jnp.float64), or pass "
+                "float64 arrays."
+            )
 
 
 def require_float64(xs: Array) -> None:

@@ -17,7 +17,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from icl_theory._types import Preds, Xs, Ys
-from icl_theory.predictors.base import AbstractPredictor, require_float64
+from icl_theory.predictors.base import (
+    AbstractPredictor,
+    check_input_precision,
+    require_float64,
+)
 from icl_theory.predictors.evidence import MixedPosterior, PrefixPosterior, combine
 from icl_theory.predictors.gaussian import gaussian_linear_posterior, point_mass_posterior
 from icl_theory.priors import AbstractPrior, DenseLinear, FinitePool, Mixture, SparseLinear
@@ -25,6 +29,7 @@ from icl_theory.priors import AbstractPrior, DenseLinear, FinitePool, Mixture, S
 
 class AbstractBayesPredictor(AbstractPredictor):
     needs_float64 = True
+    refuses_float32 = True
 
     @abc.abstractmethod
     def posterior(self, xs: Xs, ys: Ys) -> PrefixPosterior:
@@ -130,6 +135,7 @@ def class_posteriors(
     ys: Float[ArrayLike, "batch n_points"],
 ) -> Float[Array, "batch classes n_points"]:
     """`p(class | y_<i)` at every position of a batch of prompts (float64, jit-compiled)."""
+    check_input_precision(predictor, xs, ys)
     with jax.enable_x64(True):
         return _class_posteriors(
             predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64)
@@ -149,6 +155,7 @@ def prefix_posteriors(
     """`predictor.posterior` over a batch of prompts (float64, jit-compiled): the predictions and
     the evidence of every prefix, whose `log_density` is `-inf` where the predictor's prior gives
     the prefix probability zero (noise-free data outside its support: no posterior there)."""
+    check_input_precision(predictor, xs, ys)
     with jax.enable_x64(True):
         return _prefix_posteriors(
             predictor, jnp.asarray(xs, jnp.float64), jnp.asarray(ys, jnp.float64)

@@ -5,16 +5,14 @@ Model: `omega ~ Uniform[low, high]`, `beta ~ N(0, diag(prior_std^2))`,
 and a linear + sinusoid combination given the sinusoid's axis are this model. Given `omega` it is
 `gaussian_linear_posterior`; what remains is the one-dimensional integral over `omega`.
 
-With noise, the integral is a midpoint rule on `nodes` equally spaced frequencies: each node is a
-hypothesis with prior weight `1 / nodes` and its exact Gaussian evidence, combined as in
-`evidence.py`. The posterior over `omega` narrows as data arrive (to a width of order
-`noise_std / (sqrt(n) |x| |beta|)`), so `nodes` must make the spacing `(high - low) / nodes`
-small against that width; `docs/bayes.md` gives the measured quadrature error.
+With noise, the integral is adaptive Gauss-Legendre quadrature (`adaptive.py`), refined until
+its error estimate is at float64 level: the posterior over `omega` narrows as data arrive, and
+piles up against the band's edge when the data prefer a frequency outside it.
 
 Without noise, a grid is the wrong tool: once the prompt has `p + 1` points (`p` features) the
 posterior over `omega` is a finite set of point masses, at the roots of
 `r(omega) = det[Phi_{<p+1}(omega), y_{<p+1}]` (the frequencies whose feature span contains the
-data), which a grid never hits. So positions `<= p` use the grid (the density of `y_<i` there is
+data), which a grid never hits. So positions `<= p` use the quadrature (the density of `y_<i` there is
 an ordinary integral over `omega`), and positions `> p` use the roots: found by sign changes of `r`
 on the grid and polished by bisection, each weighted by the exact density of `y_{<p+1}` under the
 change of variables `(beta, omega) -> y` (`p(omega) N(beta; 0, prior) / |det J|`), after which
@@ -28,6 +26,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from icl_theory.predictors.adaptive import adaptive_posterior
 from icl_theory.predictors.evidence import PrefixPosterior, combine
 from icl_theory.predictors.gaussian import (
     exclusive_cumsum,
@@ -60,32 +59,39 @@ def frequency_marginal_posterior(
     - `noise_std`: observation noise, a Python float; 0 selects the exact noise-free path.
     - `ys`: observations.
     - `low`, `high`: the uniform frequency prior; `low == high` is a known frequency.
-    - `nodes`: quadrature nodes (and root-search grid intervals).
+    - `nodes`: intervals of the noise-free root search's grid.
     """
     if high == low:
         return gaussian_linear_posterior(
             features_at(jnp.asarray(low, ys.dtype)), prior_std, noise_std, ys
         )
-    grid = low + (high - low) * (jnp.arange(nodes, dtype=ys.dtype) + 0.5) / nodes
-    per_node = jax.vmap(
-        lambda omega: gaussian_linear_posterior(features_at(omega), prior_std, noise_std, ys)
-    )(grid)
-    log_prior = jnp.full((nodes,), -jnp.log(nodes), ys.dtype)
-    quadrature = combine(log_prior, per_node.mean, per_node.order, per_node.log_density)
-    if noise_std > 0:
-        return quadrature.posterior
     n_features = prior_std.shape[0]
+    # Without noise, the positions after the first p + 1 points are decided by the roots of
+    # r(omega), not by the integral: only the first ones drive the refinement.
+    positions = jnp.arange(ys.shape[0])
+    checked = positions >= 0 if noise_std > 0 else positions <= n_features
+    # The mean's error is measured against the smallest coefficient scale: conservative for
+    # every output scale the features can give.
+    quadrature, _ = adaptive_posterior(
+        lambda omega: gaussian_linear_posterior(features_at(omega), prior_std, noise_std, ys),
+        low,
+        high,
+        jnp.min(prior_std).astype(ys.dtype),
+        checked,
+    )
+    if noise_std > 0:
+        return quadrature
     if ys.shape[0] <= n_features + 1:
-        return quadrature.posterior
+        return quadrature
     roots = _root_posterior(features_at, prior_std, ys, low, high, nodes)
     after = jnp.arange(ys.shape[0]) > n_features
-    # Noise-free data no root fits (outside the class): keep the grid's prediction; the
+    # Noise-free data no root fits (outside the class): keep the quadrature's prediction; the
     # evidence is -inf either way, so a parent mixture gives this class no weight.
     use_roots = after & jnp.isfinite(roots.log_density)
     return PrefixPosterior(
-        mean=jnp.where(use_roots, roots.mean, quadrature.posterior.mean),
-        order=jnp.where(after, roots.order, quadrature.posterior.order),
-        log_density=jnp.where(after, roots.log_density, quadrature.posterior.log_density),
+        mean=jnp.where(use_roots, roots.mean, quadrature.mean),
+        order=jnp.where(after, roots.order, quadrature.order),
+        log_density=jnp.where(after, roots.log_density, quadrature.log_density),
     )
 
 

@@ -3,7 +3,7 @@ convex combination (the out-of-distribution test of Yadlowsky et al.).
 
 Both are a sum over the sinusoid's axis `j` (uniform prior) of `frequency_marginal_posterior`:
 given `j` and `omega` the function is linear in Gaussian coefficients, which integrate out
-exactly; `omega` is integrated by quadrature with noise and by root finding without
+exactly; `omega` is integrated by adaptive quadrature with noise and by root finding without
 (`frequency.py`).
 """
 
@@ -25,14 +25,15 @@ from icl_theory.predictors.frequency import frequency_marginal_posterior
 from icl_theory.priors import ConvexCombination, DenseLinear, Sinusoid
 from icl_theory.priors.sinusoid import sinusoid_features
 
-# Midpoint nodes over the frequency range: the measured quadrature error at this default is in
-# docs/bayes.md (it is far below the Monte Carlo error of any evaluation set used here).
+# Intervals of the grid on which the noise-free roots of r(omega) are searched for (sign changes,
+# then bisection); the integral over omega itself is adaptive (`adaptive.py`).
 DEFAULT_NODES = 1024
 
 
 class SinusoidBayes(AbstractBayesPredictor):
     """Sinusoid class: exact sum over the axis, exact Gaussian integral over the coefficients,
-    quadrature (noisy) or root finding (noise-free) over the frequency."""
+    adaptive quadrature (noisy) or root finding (noise-free) over the frequency; `nodes` is the
+    root search's grid."""
 
     prior: Sinusoid
     nodes: int = eqx.field(static=True, default=DEFAULT_NODES)
