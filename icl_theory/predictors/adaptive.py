@@ -96,7 +96,8 @@ def _errors(
     fine_share, coarse_share = share(fine), share(coarse)
     mean = total.posterior.mean[None, :]
     mean_error = jnp.abs(
-        fine_share * jnp.nan_to_num(fine.mean - mean) - coarse_share * jnp.nan_to_num(coarse.mean - mean)
+        fine_share * jnp.nan_to_num(fine.mean - mean)
+        - coarse_share * jnp.nan_to_num(coarse.mean - mean)
     )
     evidence_error = jnp.abs(fine_share - coarse_share)
     per_position = mean_error / scale + evidence_error + jnp.where(order_mismatch, jnp.inf, 0.0)
@@ -164,9 +165,7 @@ def adaptive_posterior(
         errors, total_error = _errors(fine, coarse, masses(left, right, active), scale, checked)
         return left, right, active, fine, coarse, errors, total_error, rounds + 1
 
-    left, right, active, fine, _, _, total_error, _ = jax.lax.while_loop(
-        unfinished, refine, state
-    )
+    left, right, active, fine, _, _, total_error, _ = jax.lax.while_loop(unfinished, refine, state)
     return _union(masses(left, right, active), fine).posterior, total_error
 
 

@@ -12,12 +12,13 @@ piles up against the band's edge when the data prefer a frequency outside it.
 Without noise, a grid is the wrong tool: once the prompt has `p + 1` points (`p` features) the
 posterior over `omega` is a finite set of point masses, at the roots of
 `r(omega) = det[Phi_{<p+1}(omega), y_{<p+1}]` (the frequencies whose feature span contains the
-data), which a grid never hits. So positions `<= p` use the quadrature (the density of `y_<i` there is
-an ordinary integral over `omega`), and positions `> p` use the roots: found by sign changes of `r`
-on the grid and polished by bisection, each weighted by the exact density of `y_{<p+1}` under the
-change of variables `(beta, omega) -> y` (`p(omega) N(beta; 0, prior) / |det J|`), after which
-every further point is determined and only raises the evidence's `order` (or contradicts the
-root). Roots closer together than the grid spacing can be missed; `nodes` bounds that.
+data), which a grid never hits. So positions `<= p` use the quadrature (the density of `y_<i`
+there is an ordinary integral over `omega`), and positions `> p` use the roots: found by sign
+changes of `r` on a grid of `nodes` intervals and polished by bisection, each weighted by the
+exact density of `y_{<p+1}` under the change of variables `(beta, omega) -> y`
+(`p(omega) N(beta; 0, prior) / |det J|`), after which every further point is determined and only
+raises the evidence's `order` (or contradicts the root). Roots closer together than the grid
+spacing can be missed; `nodes` bounds that.
 """
 
 from collections.abc import Callable
