@@ -104,6 +104,31 @@ def sweep_panels(
     return figure, "".join(text)
 
 
+def controls_section(
+    sweep: list[EvalResults],
+    positions: Sequence[int],
+    columns: Sequence[str],
+    models: Sequence[str],
+    controls: Sequence[str],
+) -> str:
+    """Markdown: each model's paired excess over each control learner, per sweep value, at each
+    context length (95% intervals over prompts and the models' training seeds): negative where
+    the model beats the control."""
+    text = [
+        "\n## The models against the control learners\n\n"
+        "Paired excess error of each model over each control (negative: the model is better), "
+        "95% intervals over prompts and training seeds. A model that beats the exact Bayes "
+        "predictor of its pretraining prior out of distribution but not these controls is "
+        "smoother than that (overconfident) predictor, which is not evidence that it composes "
+        "the classes.\n"
+    ]
+    for control in controls:
+        for position in positions:
+            text.append(f"\n### Excess over {control}, {position} in-context examples\n\n")
+            text.append(sweep_table(sweep, list(models), position, columns, excess_over=control))
+    return "".join(text)
+
+
 def main(
     experiment: str,
     run: Callable[..., list[Path]],

@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.common import per_seed
-from icl_theory.predictors import AbstractPredictor
+from icl_theory.predictors import AbstractPredictor, bayes_predictor
+from icl_theory.predictors.baselines import NearestNeighbours
+from icl_theory.predictors.gaussian_process import GaussianProcessRBF
 from icl_theory.priors import DenseLinear, Mixture, Sinusoid
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.run import load_model
 
 EXPERIMENTS = Path(__file__).resolve().parent
 LABELS = ("linear", "sinusoid", "mixture")
+TEMPERING = 3.0
+TEMPERED = "Bayes pretraining mixture, noise x3"
+GAUSSIAN_PROCESS = "Gaussian process (RBF)"
+NEAREST_NEIGHBOURS = "3-nearest neighbours"
+CONTROLS = (TEMPERED, GAUSSIAN_PROCESS, NEAREST_NEIGHBOURS)
 
 
 @dataclass(frozen=True)
@@ -62,8 +69,26 @@ class LinearSinusoidStudy:
             noise_std=self.noise_std,
         )
 
-    def mixture(self) -> Mixture:
-        return Mixture((self.linear(), self.sinusoid()), (0.5, 0.5))
+    def mixture(self, noise_std: float | None = None) -> Mixture:
+        """The pretraining mixture; with `noise_std`, the same prior with that noise (the
+        tempered Bayes control: an inflated noise flattens its posterior)."""
+        noise = self.noise_std if noise_std is None else noise_std
+        linear = DenseLinear(dim=self.dim, noise_std=noise)
+        sinusoid = Sinusoid(
+            dim=self.dim, freq_low=self.freq_low, freq_high=self.freq_high, noise_std=noise
+        )
+        return Mixture((linear, sinusoid), (0.5, 0.5))
+
+    def controls(self) -> dict[str, AbstractPredictor]:
+        """The learners that separate "composes the classes" from "is smoother than an exact
+        Bayes predictor that puts no mass on the truth": that Bayes predictor tempered (noise
+        `TEMPERING` times the pretraining noise), an RBF Gaussian process fit on each prompt,
+        and 3-nearest neighbours."""
+        return {
+            TEMPERED: bayes_predictor(self.mixture(TEMPERING * self.noise_std)),
+            GAUSSIAN_PROCESS: GaussianProcessRBF(),
+            NEAREST_NEIGHBOURS: NearestNeighbours(3),
+        }
 
     def spec(self, label: str) -> str:
         """The training config's prior spec of a model (the same prior as `linear`,

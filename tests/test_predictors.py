@@ -30,6 +30,7 @@ from icl_theory.predictors.baselines import (
     Ridge,
     ZeroPredictor,
 )
+from icl_theory.predictors.gaussian_process import GaussianProcessRBF
 from icl_theory.priors import (
     ConvexCombination,
     DenseLinear,
@@ -66,6 +67,7 @@ PREDICTORS = {
     "ridge": Ridge(0.5),
     "lasso": Lasso(0.05, iterations=200),
     "knn": NearestNeighbours(3),
+    "gaussian_process": GaussianProcessRBF(),
 }
 
 

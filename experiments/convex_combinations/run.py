@@ -28,7 +28,7 @@ def run(
     s = study(preset)
     train_all(s.runs(), s.runs_dir(root), jobs=jobs, progress=progress)
     models = s.models(root)
-    pretraining = {"Bayes pretraining mixture": bayes_predictor(s.mixture())}
+    pretraining = {"Bayes pretraining mixture": bayes_predictor(s.mixture())} | s.controls()
     written = []
     for alpha in s.alphas:
         prior = ConvexCombination(

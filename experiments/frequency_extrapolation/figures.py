@@ -2,14 +2,20 @@
 
 from pathlib import Path
 
-from experiments.common import provenance_line, sweep_panels
-from experiments.linear_sinusoid_study import study
+from experiments.common import controls_section, provenance_line, sweep_panels
+from experiments.linear_sinusoid_study import CONTROLS, study
 from experiments.linear_study import experiment_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
 
 NAME = "frequency_extrapolation"
+# The models whose out-of-distribution errors the controls explain, or not.
+MODELS = ("mixture model", "sinusoid model")
+
+
+def column(value: float) -> str:
+    return f"f {value:g}"
 
 
 def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
@@ -31,10 +37,14 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
         s.frequencies,
         positions,
         xlabel="test frequency",
-        column=lambda f: f"f {f:g}",
+        column=column,
         shade=(s.freq_low, s.freq_high),
     )
     text.append(tables)
+    controls = [c for c in CONTROLS if c in loaded[0].names]
+    if controls:
+        columns = [column(value) for value in s.frequencies]
+        text.append(controls_section(loaded, positions, columns, MODELS, controls))
     return [
         save_figure(figure, experiment_dir(NAME, preset, "figures", root) / "frequency.png"),
         write_text(experiment_dir(NAME, preset, "tables", root) / "frequency.md", "".join(text)),

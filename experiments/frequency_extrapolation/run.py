@@ -30,7 +30,7 @@ def run(
     references = {
         "Bayes sinusoid band": bayes_predictor(s.sinusoid()),
         "Bayes pretraining mixture": bayes_predictor(s.mixture()),
-    }
+    } | s.controls()
     written = []
     for frequency in s.frequencies:
         prior = s.sinusoid(frequency, frequency)

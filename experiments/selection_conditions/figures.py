@@ -1,0 +1,164 @@
+"""The selection-conditions table and figure, drawn from the saved results only.
+
+The measure, on sparse prompts at `k + 1` and `d / 2` (rounded up) examples: the share of the
+sparse specialist's advantage over least squares that a model keeps,
+`(LS - model) / (LS - sparse specialist)` (1: selects as the specialist does; 0: least squares),
+and, on dense prompts, the model's excess over the dense specialist (selection must not cost
+the dense class). Intervals: 95% percentile bootstrap, prompts resampled (paired across
+predictors) and each predictor's training seeds resampled independently.
+"""
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from experiments.linear_study import study
+from experiments.selection_conditions.settings import EXPERIMENTS, NAME, recipes
+from icl_theory.evaluation import EvalResults
+from icl_theory.plotting import save_figure
+from icl_theory.records import write_text
+
+LEAST_SQUARES = "least squares"
+DENSE_SPECIALIST = "dense specialist"
+SPARSE_SPECIALIST = "sparse specialist"
+BASELINE = "per-prompt"
+RESAMPLES = 2000
+LABELS = {
+    BASELINE: "per-prompt mixture (the sparse-regime models)",
+    "sparse-specialist": "sparse specialist at step t (matched-data control)",
+}
+
+
+def step_name(step: int) -> str:
+    return f"step {step}"
+
+
+def results_dir(preset: str, root: Path | None = None) -> Path:
+    return (root or EXPERIMENTS) / NAME / "results" / preset
+
+
+def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[Path]:
+    s = study(preset)
+    positions = [s.k + 1, (s.dim + 1) // 2]
+    labels = LABELS | {r.name: r.label for r in recipes(preset)}
+    rows, curves = [], {}
+    for name in [BASELINE, "sparse-specialist", *(r.name for r in recipes(preset))]:
+        path = results_dir(preset, root) / f"{name}.npz"
+        if not path.is_file():
+            continue
+        results = EvalResults.load(path)
+        steps = results.config["steps"]
+        measures = {step: selection_measure(results, step_name(step), positions) for step in steps}
+        curves[name] = measures
+        last = max(steps)
+        rows.append((labels.get(name, name), results, last, measures[last]))
+    written = [_table(preset, rows, positions, root), _figure(preset, curves, labels, root)]
+    return written
+
+
+def selection_measure(results: EvalResults, model: str, positions: list[int]) -> dict:
+    """The kept share on sparse prompts and the dense-class excess at `positions`, each as
+    (estimate, low, high)."""
+    sparse = results.for_class(results.class_names[1])
+    dense = results.for_class(results.class_names[0])
+    rng = np.random.default_rng(0)
+    share = _bootstrap(
+        rng,
+        [sparse.errors[n][:, :, positions] for n in (LEAST_SQUARES, model, SPARSE_SPECIALIST)],
+        lambda ls, m, sp: (ls - m) / (ls - sp),
+    )
+    excess = _bootstrap(
+        rng,
+        [dense.errors[n][:, :, positions] for n in (model, DENSE_SPECIALIST)],
+        lambda m, de: m - de,
+    )
+    return {"share": share, "dense_excess": excess}
+
+
+def _bootstrap(rng, errors: list[np.ndarray], statistic) -> np.ndarray:
+    """(3, positions): the statistic of the seed-and-prompt means, and its 95% interval."""
+    n_prompts = errors[0].shape[1]
+    point = statistic(*(e.mean(axis=(0, 1)) for e in errors))
+    draws = []
+    for _ in range(RESAMPLES):
+        prompts = rng.integers(0, n_prompts, n_prompts)
+        means = []
+        for e in errors:
+            seeds = rng.integers(0, e.shape[0], e.shape[0])
+            means.append(e[seeds][:, prompts].mean(axis=(0, 1)))
+        draws.append(statistic(*means))
+    low, high = np.percentile(np.stack(draws), [2.5, 97.5], axis=0)
+    return np.stack([point, low, high])
+
+
+def _cell(values: np.ndarray, index: int) -> str:
+    point, low, high = values[:, index]
+    return f"{point:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> Path:
+    header = (
+        "| recipe | seeds | step | prompts seen | core-minutes | "
+        + " | ".join(f"share kept, n = {p}" for p in positions)
+        + " | "
+        + " | ".join(f"dense excess, n = {p}" for p in positions)
+        + " |"
+    )
+    lines = [
+        f"# What it takes to select, preset `{preset}`\n",
+        "Share of the sparse specialist's advantage over least squares that each model keeps on "
+        "sparse prompts, `(LS - model) / (LS - sparse specialist)` (1: selects as the specialist "
+        "does; 0: runs least squares), and its excess normalised error over the dense specialist "
+        "on dense prompts; 95% bootstrap intervals over prompts and training seeds. Each row at "
+        "the latest step its runs keep; core-minutes: the timed training of one ensemble of "
+        "three seeds on one core (for a warm start, on top of its specialist's).\n",
+        header,
+        "|---|---|---|---|---|" + "---|" * (2 * len(positions)),
+    ]
+    for label, results, step, measure in rows:
+        seeds = results.errors[step_name(step)].shape[0]
+        minutes = results.config.get("training_seconds", float("nan")) / 60
+        batch = 64  # every run of the study
+        cells = [_cell(measure["share"], i) for i in range(len(positions))]
+        cells += [_cell(measure["dense_excess"], i) for i in range(len(positions))]
+        lines.append(
+            f"| {label} | {seeds} | {step:,} | {step * batch / 1e6:.2f}M | {minutes:.0f} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    first = next(iter(rows))[1] if rows else None
+    if first is not None:
+        git = first.provenance.get("git", {})
+        lines.append(
+            f"\nEvaluated on {first.n_prompts} prompts of the 50/50 mixture (seed "
+            f"{first.config.get('seed', 0)}), code at git {str(git.get('commit'))[:10]}"
+            f"{' with uncommitted changes' if git.get('dirty') else ''}; training code of each "
+            "run: `experiments/runs/selection_conditions/runs.md`.\n"
+        )
+    path = (root or EXPERIMENTS) / NAME / "tables" / preset / "conditions.md"
+    return write_text(path, "\n".join(lines) + "\n")
+
+
+def _figure(preset: str, curves: dict, labels: dict, root: Path | None) -> Path:
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for index, ax in enumerate(axes):
+        for name, measures in curves.items():
+            steps = sorted(measures)
+            values = np.stack([measures[step]["share"][:, index] for step in steps])
+            prompts = np.asarray(steps) * 64
+            line = ax.plot(prompts, values[:, 0], marker="o", label=labels.get(name, name))
+            ax.fill_between(
+                prompts, values[:, 1], values[:, 2], color=line[0].get_color(), alpha=0.15
+            )
+        ax.axhline(0.0, color="grey", linewidth=1, linestyle="--")
+        ax.axhline(1.0, color="black", linewidth=1, linestyle=":")
+        ax.set_xscale("log")
+        ax.set_xlabel("prompts seen")
+        ax.set_ylabel("share of the sparse specialist's advantage kept")
+        ax.set_title(["k + 1", "d / 2"][index] + " examples")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="x-small")
+    figure.tight_layout()
+    folder = (root or EXPERIMENTS) / NAME / "figures" / preset
+    return save_figure(figure, folder / "conditions.png")

@@ -1,0 +1,147 @@
+"""What it takes for a small mixture model to select: every recipe of `settings.py` evaluated at
+each kept step, against least squares and the committed dense and sparse specialists.
+
+`python -m experiments.selection_conditions.run --preset sparse-regime` trains what is missing
+(`--jobs 2` on 2 cores; `--no-train` evaluates the runs as they stand, partial ones at the steps
+they reached), evaluates, and draws the table and the figure; `--replot` redraws them from the
+saved results. The question and the measure: README.md here.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
+from experiments.selection_conditions.figures import (
+    BASELINE,
+    DENSE_SPECIALIST,
+    LEAST_SQUARES,
+    SPARSE_SPECIALIST,
+    replot,
+    results_dir,
+    step_name,
+)
+from experiments.selection_conditions.settings import recipes, study_runs_dir
+from icl_theory.evaluation import EvalResults, evaluate
+from icl_theory.predictors.baselines import LeastSquares
+from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
+from icl_theory.training.curves import training_seconds
+from icl_theory.training.reuse import train_all
+from icl_theory.training.run import METRICS_NAME, load_model, snapshot_path
+
+
+def run(
+    preset: str = "sparse-regime",
+    *,
+    root: Path | None = None,
+    jobs: int = 1,
+    progress: bool = True,
+    train: bool = True,
+) -> list[Path]:
+    """Train every recipe (unless `train` is false), then evaluate each at its kept steps."""
+    s = study(preset)
+    folder = study_runs_dir(preset, root)
+    chosen = recipes(preset)
+    if train:
+        configs = {name: c for r in chosen for name, c in r.runs(s, root).items()}
+        train_all(configs, folder, jobs=jobs, progress=progress)
+    specialists = {
+        label: [runs_dir(preset, root) / run_name(label, NOISE_FREE, seed) for seed in s.seeds]
+        for label in ("dense", "sparse", "mixture")
+    }
+    references = {
+        LEAST_SQUARES: LeastSquares(),
+        DENSE_SPECIALIST: [load_model(run) for run in specialists["dense"]],
+        SPARSE_SPECIALIST: [load_model(run) for run in specialists["sparse"]],
+    }
+    written = []
+    groups = {BASELINE: specialists["mixture"], "sparse-specialist": specialists["sparse"]}
+    groups |= {r.name: [folder / name for name in r.runs(s, root)] for r in chosen}
+    for name, runs in groups.items():
+        if not all((run / CHECKPOINT_NAME).exists() for run in runs):
+            continue
+        models = {step_name(step): models for step, models in _kept_models(runs).items()}
+        results = evaluate(
+            references | models,
+            s.mixture(),
+            s.n_points,
+            n_prompts=s.n_prompts,
+            include_bayes=False,
+            config={
+                "preset": preset,
+                "recipe": name,
+                "runs": [str(run.relative_to(run.parents[2])) for run in runs],
+                "training_seconds": _training_seconds(runs),
+                "steps": sorted(int(step) for step in _kept_models(runs, load=False)),
+            },
+        )
+        written.append(_save_compact(results, results_dir(preset, root) / f"{name}.npz"))
+    return written + replot(preset, root=root)
+
+
+def _kept_models(runs: list[Path], load: bool = True) -> dict[int, list]:
+    """Step -> the runs' models at that step, for every step all of them keep (snapshots and
+    the latest checkpoint)."""
+    steps = set.intersection(*(_steps(run) for run in runs))
+    if not load:
+        return {step: [] for step in steps}
+    kept = {}
+    for step in sorted(steps):
+        kept[step] = [_model_at(run, step) for run in runs]
+    return kept
+
+
+def _steps(run: Path) -> set[int]:
+    steps = {int(path.stem.split("-")[1]) for path in (run / "snapshots").glob("step-*.eqx")}
+    return steps | {int(read_header(run / CHECKPOINT_NAME)["step"])}
+
+
+def _model_at(run: Path, step: int):
+    if snapshot_path(run, step).is_file():
+        return load_model(run, step)
+    return load_model(run)
+
+
+def _training_seconds(runs: list[Path]) -> float:
+    """One member's timed training (the members of an ensemble train together on one core)."""
+    lines = (runs[0] / METRICS_NAME).read_text().splitlines()
+    return training_seconds([json.loads(line) for line in lines])
+
+
+def _save_compact(results: EvalResults, path: Path) -> Path:
+    """The results with errors in float32 (relative precision 1e-7, far below any interval
+    here; a quarter of the size)."""
+    errors = {name: value.astype(np.float32) for name, value in results.errors.items()}
+    return EvalResults(
+        errors=errors,
+        class_index=results.class_index,
+        config=results.config,
+        class_names=results.class_names,
+        provenance=results.provenance,
+    ).save(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m experiments.selection_conditions.run")
+    parser.add_argument("--preset", default="sparse-regime", choices=["smoke", "sparse-regime"])
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--no-train", action="store_true", help="evaluate the runs as they stand")
+    parser.add_argument("--replot", action="store_true", help="only redraw table and figure")
+    arguments = parser.parse_args(argv)
+    if arguments.replot:
+        written = replot(arguments.preset)
+    else:
+        written = run(
+            arguments.preset,
+            jobs=arguments.jobs,
+            progress=arguments.jobs <= 1,
+            train=not arguments.no_train,
+        )
+    for path in written:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
