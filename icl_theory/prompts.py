@@ -99,7 +99,7 @@ def sample_prompts(
             raise invalid(
                 "sample_prompts", "classes", jnp.shape(classes), f"must have shape ({batch},)"
             )
-    if dtype is not None and jnp.dtype(dtype) == jnp.float64 and not jax.config.x64_enabled:
+    if dtype is not None and jnp.dtype(dtype) == jnp.float64 and not _x64_enabled():
         with jax.enable_x64(True):
             return sample_prompts(
                 prior,
@@ -113,7 +113,7 @@ def sample_prompts(
             )
     if dtype is not None and jnp.dtype(dtype) not in (jnp.float32, jnp.float64):
         raise invalid("sample_prompts", "dtype", dtype, "is jnp.float32, jnp.float64 or None")
-    if dtype is not None and jnp.dtype(dtype) == jnp.float32 and jax.config.x64_enabled:
+    if dtype is not None and jnp.dtype(dtype) == jnp.float32 and _x64_enabled():
         with jax.enable_x64(False):
             return sample_prompts(
                 prior,
@@ -130,6 +130,11 @@ def sample_prompts(
     active_dims = jnp.asarray(prior.dim if active_dims is None else active_dims, jnp.int32)
     active_points = jnp.asarray(n_points if active_points is None else active_points, jnp.int32)
     return _sample_prompts(prior, inputs, key, batch, n_points, active_dims, active_points, classes)
+
+
+def _x64_enabled() -> bool:
+    """Whether JAX keeps float64 (inside `jax.enable_x64(True)` or with x64 on globally)."""
+    return jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64
 
 
 @eqx.filter_jit

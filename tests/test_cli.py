@@ -99,3 +99,21 @@ def test_a_mistyped_option_value_is_named_by_its_option_with_a_suggestion(capsys
     assert "--prior='sparce' is invalid" in err and "did you mean 'sparse'?" in err
     assert main(["train", "--n-points", "0"]) == 2
     assert "--n-points=0 is invalid: must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_train_takes_a_batch_composition_and_a_warm_start(tmp_path, capsys):
+    common = ["--dim", "3", "--n-points", "4", "--model", "tiny", "--batch-size", "4"]
+    common += ["--steps", "20", "--steps-per-call", "10", "--eval-every", "10"]
+    common += ["--checkpoint-every", "10", "--eval-prompts", "8", "--warmup-steps", "2"]
+    source = tmp_path / "source"
+    assert main(["train", "--prior", "sparse(k=1)", *common, "--out", str(source)]) == 0
+    mixture = ["--prior", "0.5*dense + 0.5*sparse(k=1)", "--batch-composition", "round-robin"]
+    warm = tmp_path / "warm"
+    assert main(["train", *mixture, *common, "--init-from", str(source), "--out", str(warm)]) == 0
+    assert (warm / "checkpoint.eqx").is_file()
+    capsys.readouterr()
+    # A warm start from nothing is one line naming the folder, exit 2.
+    missing = ["--init-from", str(tmp_path / "nowhere"), "--out", str(tmp_path / "bad")]
+    assert main(["train", *mixture, *common, *missing]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

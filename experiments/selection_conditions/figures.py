@@ -53,8 +53,9 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
         curves[name] = measures
         last = max(steps)
         rows.append((labels.get(name, name), results, last, measures[last]))
-    written = [_table(preset, rows, positions, root), _figure(preset, curves, labels, root)]
-    return written
+    table = _table(preset, rows, positions, root)
+    write_text(table, table.read_text() + _steps_table(curves, labels, positions))
+    return [table, _figure(preset, curves, labels, root)]
 
 
 def selection_measure(results: EvalResults, model: str, positions: list[int]) -> dict:
@@ -74,6 +75,16 @@ def selection_measure(results: EvalResults, model: str, positions: list[int]) ->
         lambda m, de: m - de,
     )
     return {"share": share, "dense_excess": excess}
+
+
+def seed_shares(results: EvalResults, model: str, position: int) -> np.ndarray:
+    """Each training seed's kept share at `position` (against the specialists' seed mean):
+    whether an effect holds in every seed, not only on average."""
+    sparse = results.for_class(results.class_names[1])
+    ls, specialist = (
+        sparse.errors[n][:, :, position].mean() for n in (LEAST_SQUARES, SPARSE_SPECIALIST)
+    )
+    return (ls - sparse.errors[model][:, :, position].mean(axis=1)) / (ls - specialist)
 
 
 def _bootstrap(rng, errors: list[np.ndarray], statistic) -> np.ndarray:
@@ -103,7 +114,7 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         + " | ".join(f"share kept, n = {p}" for p in positions)
         + " | "
         + " | ".join(f"dense excess, n = {p}" for p in positions)
-        + " |"
+        + f" | each seed's share, n = {positions[-1]} |"
     )
     lines = [
         f"# What it takes to select, preset `{preset}`\n",
@@ -114,7 +125,7 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         "the latest step its runs keep; core-minutes: the timed training of one ensemble of "
         "three seeds on one core (for a warm start, on top of its specialist's).\n",
         header,
-        "|---|---|---|---|---|" + "---|" * (2 * len(positions)),
+        "|---|---|---|---|---|" + "---|" * (2 * len(positions) + 1),
     ]
     for label, results, step, measure in rows:
         seeds = results.errors[step_name(step)].shape[0]
@@ -122,6 +133,8 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         batch = 64  # every run of the study
         cells = [_cell(measure["share"], i) for i in range(len(positions))]
         cells += [_cell(measure["dense_excess"], i) for i in range(len(positions))]
+        per_seed = seed_shares(results, step_name(step), positions[-1])
+        cells.append(", ".join(f"{share:.2f}" for share in per_seed))
         lines.append(
             f"| {label} | {seeds} | {step:,} | {step * batch / 1e6:.2f}M | {minutes:.0f} | "
             + " | ".join(cells)
@@ -138,6 +151,29 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         )
     path = (root or EXPERIMENTS) / NAME / "tables" / preset / "conditions.md"
     return write_text(path, "\n".join(lines) + "\n")
+
+
+def _steps_table(curves: dict, labels: dict, positions: list[int]) -> str:
+    """Markdown: every recipe's measure at every kept step (the figure's points)."""
+    lines = [
+        "\n## The measure at every kept step\n",
+        "| recipe | step | prompts seen | "
+        + " | ".join(f"share kept, n = {p}" for p in positions)
+        + " | "
+        + " | ".join(f"dense excess, n = {p}" for p in positions)
+        + " |",
+        "|---|---|---|" + "---|" * (2 * len(positions)),
+    ]
+    for name, measures in curves.items():
+        for step in sorted(measures):
+            cells = [_cell(measures[step]["share"], i) for i in range(len(positions))]
+            cells += [_cell(measures[step]["dense_excess"], i) for i in range(len(positions))]
+            lines.append(
+                f"| {labels.get(name, name)} | {step:,} | {step * 64 / 1e6:.2f}M | "
+                + " | ".join(cells)
+                + " |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def _figure(preset: str, curves: dict, labels: dict, root: Path | None) -> Path:

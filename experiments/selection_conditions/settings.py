@@ -62,8 +62,7 @@ _BALANCED = (("batch_composition", "balanced"),)
 _ROUND_ROBIN = (("batch_composition", "round-robin"),)
 _ONE_CLASS = (("batch_composition", "one-class"),)
 _SPARSE_HEAVY = (("prior", "0.1*dense + 0.9*sparse(k=1)"),)
-# Three seeds of a recipe train as one ensemble, which on one core at this size costs about what
-# one seed alone does (docs/performance.md), so every recipe has three.
+# Every claim rests on three seeds; a recipe's three train as one ensemble on one core.
 _SEEDS = (0, 1, 2)
 
 RECIPES: dict[str, tuple[Recipe, ...]] = {
