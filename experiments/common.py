@@ -115,12 +115,13 @@ def controls_section(
     context length (95% intervals over prompts and the models' training seeds): negative where
     the model beats the control."""
     text = [
-        "\n## The models against the control learners\n\n"
-        "Paired excess error of each model over each control (negative: the model is better), "
-        "95% intervals over prompts and training seeds. A model that beats the exact Bayes "
-        "predictor of its pretraining prior out of distribution but not these controls is "
-        "smoother than that (overconfident) predictor, which is not evidence that it composes "
-        "the classes.\n"
+        "\n## The models against their pretraining priors' Bayes predictors and the controls\n\n"
+        "Paired excess error of each model over each reference (negative: the model is "
+        "better), 95% intervals over prompts and training seeds. A model that beats the exact "
+        "Bayes predictor of its pretraining prior out of distribution but not the controls (the "
+        "same predictor with its noise tripled, an RBF Gaussian process fit on each prompt, "
+        "3-nearest neighbours) is smoother than that (overconfident) predictor, which is not "
+        "evidence that it composes the classes.\n"
     ]
     for control in controls:
         for position in positions:

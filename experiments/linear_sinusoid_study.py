@@ -26,6 +26,8 @@ TEMPERED = "Bayes pretraining mixture, noise x3"
 GAUSSIAN_PROCESS = "Gaussian process (RBF)"
 NEAREST_NEIGHBOURS = "3-nearest neighbours"
 CONTROLS = (TEMPERED, GAUSSIAN_PROCESS, NEAREST_NEIGHBOURS)
+# The Bayes predictors of the models' own pretraining priors, shown beside the controls.
+PRETRAINING_BAYES = ("Bayes pretraining mixture", "Bayes sinusoid band")
 
 
 @dataclass(frozen=True)

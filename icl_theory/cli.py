@@ -103,6 +103,9 @@ class TrainOptions(TrainConfig):
     ) = None
     """Garg's schedule over active dimensions and points: the sub-command `curriculum` with its
     options turns it on (see `icl-theory train curriculum --help`); off by default."""
+    init_from: Annotated[str | None, tyro.conf.arg(metavar="RUN")] = None
+    """A run folder whose final parameters this run starts from (same model preset, `dim` and
+    `n_points`), with a fresh optimiser: a warm start; off by default."""
 
     def __post_init__(self) -> None:
         pass

@@ -6,13 +6,17 @@ import math
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from predicting import run, sample64
 
 from icl_theory.predictors import ConvexBayes, SinusoidBayes, bayes_predictor, class_posteriors
+from icl_theory.predictors.adaptive import TOLERANCE, adaptive_posterior
 from icl_theory.predictors.bayes import DenseBayes, MixtureBayes
+from icl_theory.predictors.gaussian import gaussian_linear_posterior
 from icl_theory.priors import ConvexCombination, DenseLinear, Mixture, Sinusoid
+from icl_theory.priors.sinusoid import sinusoid_features as sinusoid_features_jax
 
 
 def brute_force(features, prior_std, noise, xs, ys, low, high, grid):
@@ -359,3 +363,22 @@ def test_oracle_beats_the_pretraining_mixture_on_combinations():
     stderr = difference.std(ddof=1) / math.sqrt(len(difference))
     assert difference.mean() >= -3 * stderr
     assert difference.mean() > 5 * stderr
+
+
+def test_the_refinement_meets_its_tolerance_within_the_panel_budget_at_the_edge():
+    """The error estimate the adaptive rule returns is below its tolerance on the out-of-band
+    prompts (frequency 6, 12 points, noise 0.1), not merely stopped by the budget."""
+    xs, ys = out_of_band_prompts(1, 12, 0.1, seed=1)
+    with jax.enable_x64(True):
+        for b in range(len(xs)):
+            coordinate, data = jnp.asarray(xs[b, :, 0]), jnp.asarray(ys[b])
+            _, error = adaptive_posterior(
+                lambda w, c=coordinate, y=data: gaussian_linear_posterior(
+                    sinusoid_features_jax(c, w), jnp.ones(2), 0.1, y
+                ),
+                0.5,
+                2.0,
+                jnp.asarray(1.0),
+                jnp.ones(12, bool),
+            )
+            assert float(error) <= TOLERANCE

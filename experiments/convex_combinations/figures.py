@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from experiments.common import controls_section, provenance_line, sweep_panels
-from experiments.linear_sinusoid_study import CONTROLS, study
+from experiments.linear_sinusoid_study import CONTROLS, PRETRAINING_BAYES, study
 from experiments.linear_study import experiment_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
@@ -42,7 +42,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
         shade=None,
     )
     text.append(tables)
-    controls = [c for c in CONTROLS if c in loaded[0].names]
+    controls = [c for c in (*PRETRAINING_BAYES, *CONTROLS) if c in loaded[0].names]
     if controls:
         columns = [column(value) for value in s.alphas]
         text.append(controls_section(loaded, positions, columns, MODELS, controls))

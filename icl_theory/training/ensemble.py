@@ -30,6 +30,7 @@ from icl_theory.training.run import (
     _Members,
     _members_loop,
     _truncate_metrics,
+    check_warm_start,
     initial_state,
     train,
     warm_start_record,
@@ -51,6 +52,8 @@ def train_ensemble(
     if len(configs) == 1:
         return [train(configs[0], outs[0], progress=progress, stop_at=stop_at)]
     trainers = [Trainer(config, jax.devices()[:1]) for config in configs]
+    for config in configs:
+        check_warm_start(config)
     for config, out in zip(configs, outs, strict=True):
         if (out / CHECKPOINT_NAME).exists() or (out / CONFIG_NAME).exists():
             raise RunFolderError(

@@ -111,14 +111,15 @@ def train(
             "(or resume() in Python; a run with no checkpoint yet starts again from step 0), "
             "or choose a new --out"
         )
-    trainer = Trainer(config, devices)
-    initial = initial_state(trainer)  # a bad warm start is refused before anything is written
+    check_warm_start(config)  # a bad warm start is refused before anything is written
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / CONFIG_NAME, config.to_json())
     write_json_atomic(out / PRIOR_NAME, prior_to_data(config.build_prior()))
     kind = "start" if config.init_from is None else "warm start"
     start = provenance() | warm_start_record(config)
     write_json_atomic(out / PROVENANCE_NAME, start | {"segments": [segment(kind, 0)]})
+    trainer = Trainer(config, devices)
+    initial = initial_state(trainer)
     return _loop(trainer, initial, out, progress=progress, stop_at=stop_at)
 
 
@@ -180,26 +181,31 @@ def initial_state(trainer: Trainer) -> TrainState:
     source = trainer.config.init_from
     if source is None:
         return state
-    source_config = _source_config(Path(source))
-    if source_config.model_config() != trainer.config.model_config():
-        raise RunFolderError(
-            f"init_from={source!r} holds a {source_config.model!r} model for dim="
-            f"{source_config.dim}, n_points={source_config.n_points}; this run builds "
-            f"{trainer.config.model!r} for dim={trainer.config.dim}, n_points="
-            f"{trainer.config.n_points}: a warm start needs the same model, so match them"
-        )
+    check_warm_start(trainer.config)
     params = load_model(source)
     opt_state = trainer.optimiser.init(eqx.filter(params, eqx.is_array))
     return trainer.place(TrainState(params, opt_state, state.step, state.data_key))
 
 
-def _source_config(source: Path) -> TrainConfig:
+def check_warm_start(config: TrainConfig) -> None:
+    """A clear error, before anything is written, for a warm start from a folder with no
+    checkpoint or with another model than `config` builds."""
+    if config.init_from is None:
+        return
+    source = Path(config.init_from)
     if not (source / CHECKPOINT_NAME).is_file():
         raise RunFolderError(
             f"init_from={str(source)!r} holds no checkpoint ({source / CHECKPOINT_NAME}): pass "
             "the folder of a trained run"
         )
-    return TrainConfig.from_json(read_header(source / CHECKPOINT_NAME)["config"])
+    source_config = TrainConfig.from_json(read_header(source / CHECKPOINT_NAME)["config"])
+    if source_config.model_config() != config.model_config():
+        raise RunFolderError(
+            f"init_from={str(source)!r} holds a {source_config.model!r} model for dim="
+            f"{source_config.dim}, n_points={source_config.n_points}; this run builds "
+            f"{config.model!r} for dim={config.dim}, n_points={config.n_points}: a warm start "
+            "needs the same model, so match them"
+        )
 
 
 def warm_start_record(config: TrainConfig) -> dict[str, Any]:
