@@ -140,7 +140,15 @@ def adaptive_posterior(
     nowhere = jnp.full((capacity,), low, dtype)
     inactive = jnp.zeros((capacity,), bool)
     errors = jnp.zeros((capacity,), dtype)
-    state = (nowhere, nowhere, inactive, *empty, errors, jnp.asarray(jnp.inf, dtype), jnp.asarray(0))
+    state = (
+        nowhere,
+        nowhere,
+        inactive,
+        *empty,
+        errors,
+        jnp.asarray(jnp.inf, dtype),
+        jnp.asarray(0),
+    )
 
     def masses(left, right, active):
         return jnp.where(active, jnp.log((right - left) / (high - low)), -jnp.inf)
