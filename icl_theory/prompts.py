@@ -99,32 +99,22 @@ def sample_prompts(
             raise invalid(
                 "sample_prompts", "classes", jnp.shape(classes), f"must have shape ({batch},)"
             )
-    if dtype is not None and jnp.dtype(dtype) == jnp.float64 and not _x64_enabled():
-        with jax.enable_x64(True):
-            return sample_prompts(
-                prior,
-                key,
-                batch,
-                n_points,
-                inputs=inputs,
-                active_dims=active_dims,
-                active_points=active_points,
-                classes=classes,
-            )
-    if dtype is not None and jnp.dtype(dtype) not in (jnp.float32, jnp.float64):
-        raise invalid("sample_prompts", "dtype", dtype, "is jnp.float32, jnp.float64 or None")
-    if dtype is not None and jnp.dtype(dtype) == jnp.float32 and _x64_enabled():
-        with jax.enable_x64(False):
-            return sample_prompts(
-                prior,
-                key,
-                batch,
-                n_points,
-                inputs=inputs,
-                active_dims=active_dims,
-                active_points=active_points,
-                classes=classes,
-            )
+    if dtype is not None:
+        wanted = jnp.dtype(dtype)
+        if wanted not in (jnp.float32, jnp.float64):
+            raise invalid("sample_prompts", "dtype", dtype, "is jnp.float32, jnp.float64 or None")
+        if (wanted == jnp.float64) != _x64_enabled():
+            with jax.enable_x64(wanted == jnp.float64):
+                return sample_prompts(
+                    prior,
+                    key,
+                    batch,
+                    n_points,
+                    inputs=inputs,
+                    active_dims=active_dims,
+                    active_points=active_points,
+                    classes=classes,
+                )
     inputs = IsotropicGaussian() if inputs is None else inputs
     # Always traced, so a curriculum never triggers a recompile.
     active_dims = jnp.asarray(prior.dim if active_dims is None else active_dims, jnp.int32)

@@ -27,22 +27,7 @@ def brute_force(features, prior_std, noise, xs, ys, low, high, grid):
     trapezoid = np.full(grid, (high - low) / (grid - 1))
     trapezoid[[0, -1]] /= 2
     log_weight = np.log(trapezoid / (high - low))
-    phi = np.stack([features(xs, w) for w in omegas])  # (grid, n, p)
-    scaled = phi * prior_std
-    preds, log_evidence = [0.0], [0.0]
-    for i in range(1, len(ys)):
-        cov = scaled[:, :i] @ scaled[:, :i].transpose(0, 2, 1) + noise**2 * np.eye(i)
-        cross = np.einsum("gp,gip->gi", scaled[:, i], scaled[:, :i])
-        solved = np.linalg.solve(cov, np.broadcast_to(ys[:i, None], (grid, i, 1)))[..., 0]
-        mean = np.einsum("gi,gi->g", cross, solved)
-        _, log_det = np.linalg.slogdet(cov)
-        log_lik = -0.5 * (i * np.log(2 * np.pi) + log_det + solved @ ys[:i])
-        scores = log_weight + log_lik
-        top = scores.max()
-        weights = np.exp(scores - top)
-        preds.append(weights @ mean / weights.sum())
-        log_evidence.append(top + np.log(weights.sum()))
-    return np.array(preds), np.array(log_evidence)
+    return _conditioned(features, prior_std, noise, xs, ys, omegas, log_weight)
 
 
 def gauss_legendre_reference(features, prior_std, noise, xs, ys, low, high, panels=1500):

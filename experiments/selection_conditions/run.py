@@ -77,7 +77,8 @@ def run(
                 "steps": sorted(int(step) for step in _kept_models(runs, load=False)),
             },
         )
-        written.append(_save_compact(results, results_dir(preset, root) / f"{name}.npz"))
+        path = results_dir(preset, root) / f"{name}.npz"
+        written.append(_save_compact(_with_earlier_steps(results, path), path))
     return written + replot(preset, root=root)
 
 
@@ -108,6 +109,32 @@ def _training_seconds(runs: list[Path]) -> float:
     """One member's timed training (the members of an ensemble train together on one core)."""
     lines = (runs[0] / METRICS_NAME).read_text().splitlines()
     return training_seconds([json.loads(line) for line in lines])
+
+
+def _with_earlier_steps(results: EvalResults, path: Path) -> EvalResults:
+    """The results, plus the steps an earlier evaluation of the same runs saved and this one no
+    longer has the parameters of (snapshots not kept in the repository). The evaluation prompts
+    are the same (same prior, seed and count), so the steps compare as before."""
+    if not path.is_file():
+        return results
+    earlier = EvalResults.load(path)
+    same = earlier.config.get("runs") == results.config["runs"]
+    if not same or earlier.n_prompts != results.n_prompts:
+        return results
+    steps = set(results.config["steps"])
+    kept = {
+        step_name(step): earlier.errors[step_name(step)]
+        for step in earlier.config["steps"]
+        if step not in steps
+    }
+    config = results.config | {"steps": sorted(steps | {int(n.split()[1]) for n in kept})}
+    return EvalResults(
+        errors=results.errors | kept,
+        class_index=results.class_index,
+        config=config,
+        class_names=results.class_names,
+        provenance=results.provenance,
+    )
 
 
 def _save_compact(results: EvalResults, path: Path) -> Path:
