@@ -48,9 +48,17 @@ def record_segment(run: str | os.PathLike, kind: str, from_step: int) -> None:
     """Append a segment to `RUN/provenance.json` (a run started before segments were recorded
     gets its first segment rebuilt from the top-level git state, marked `recorded_late`)."""
     path = Path(run) / "provenance.json"
-    if path.is_file():
-        backfill_segments(run)
-    data = json.loads(path.read_text()) if path.is_file() else provenance()
+    try:
+        if path.is_file():
+            backfill_segments(run)
+        data = json.loads(path.read_text()) if path.is_file() else provenance()
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"{path} is not readable ({error}): it is damaged; move it aside to continue (the "
+            "run then records a new provenance from this segment on)"
+        ) from error
     data["segments"] = [*data.get("segments", []), segment(kind, from_step)]
     write_json_atomic(path, data)
 
