@@ -49,8 +49,6 @@ def record_segment(run: str | os.PathLike, kind: str, from_step: int) -> None:
     gets its first segment rebuilt from the top-level git state, marked `recorded_late`)."""
     path = Path(run) / "provenance.json"
     try:
-        if path.is_file():
-            backfill_segments(run)
         data = json.loads(path.read_text()) if path.is_file() else provenance()
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
@@ -59,8 +57,8 @@ def record_segment(run: str | os.PathLike, kind: str, from_step: int) -> None:
             f"{path} is not readable ({error}): it is damaged; move it aside to continue (the "
             "run then records a new provenance from this segment on)"
         ) from error
-    data["segments"] = [*data.get("segments", []), segment(kind, from_step)]
-    write_json_atomic(path, data)
+    earlier = data.get("segments", [_late_first_segment(data)])
+    write_json_atomic(path, data | {"segments": [*earlier, segment(kind, from_step)]})
 
 
 def backfill_segments(run: str | os.PathLike) -> bool:
@@ -71,9 +69,13 @@ def backfill_segments(run: str | os.PathLike) -> bool:
     data = json.loads(path.read_text())
     if "segments" in data:
         return False
-    first = {"kind": "start", "from_step": 0, "git": data.get("git"), "recorded_late": True}
-    write_json_atomic(path, data | {"segments": [first]})
+    write_json_atomic(path, data | {"segments": [_late_first_segment(data)]})
     return True
+
+
+def _late_first_segment(data: dict[str, Any]) -> dict[str, Any]:
+    """The start segment of a run recorded before segments were, from its top-level git state."""
+    return {"kind": "start", "from_step": 0, "git": data.get("git"), "recorded_late": True}
 
 
 def unclean_segments(provenance_data: dict[str, Any]) -> list[dict[str, Any]]:
