@@ -22,6 +22,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def extended(session: nox.Session) -> None:
+    """Checks of tools used off the CPU workflow (the accelerator script's dry run), left out of
+    CI: run before using them."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "extended", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff format check and ruff lint."""
     session.install("ruff>=0.17.5")

@@ -148,7 +148,7 @@ def ensemble_chunk(trainer: Trainer):
     def member(state: TrainState, weights, length: int):
         own = copy.copy(trainer)  # the mixture trainer with this member's class weights
         own.prior = eqx.tree_at(lambda p: p.weights, trainer.prior, weights)
-        return own._chunk(state, length)
+        return own.chunk(state, length)
 
     return jax.jit(jax.vmap(member, in_axes=(0, 0, None)), static_argnums=2, donate_argnums=0)
 

@@ -39,14 +39,14 @@ def worker(name: str, members: int, seconds: float) -> None:
 
     from icl_theory.training import TrainConfig, Trainer
     from icl_theory.training.ensemble import _stack
-    from icl_theory.training.run import _Members
+    from icl_theory.training.loop import Members
 
     dim, n_points = CONFIGS[name]
     base = dict(prior="dense", dim=dim, n_points=n_points, model=name, batch_size=64)
     calls = dict(steps=10**9, warmup_steps=0, steps_per_call=20, eval_every=20)
     configs = [TrainConfig(**base, **calls, checkpoint_every=20, seed=s) for s in range(members)]
     trainers = [Trainer(config, jax.devices()[:1]) for config in configs]
-    runner = _Members(trainers)  # what train / train_ensemble run, without the run folders
+    runner = Members(trainers)  # what train / train_ensemble run, without the run folders
     state = _stack([t.init_state() for t in trainers]) if members > 1 else trainers[0].init_state()
     state, _ = runner.chunk(state, 20)  # compile
     steps, start = 0, time.perf_counter()

@@ -15,9 +15,11 @@ import tyro
 from rich.console import Console
 from rich.table import Table
 
-from icl_theory._validation import InvalidField
+from icl_theory import interrupt
+from icl_theory._validation import InvalidField, check_positive_int
 from icl_theory.curriculum import Curriculum
 from icl_theory.jobs.summary import summarise
+from icl_theory.memory import check_fits, prompts_bytes
 from icl_theory.priors.registry import PRIORS, OutputScale, build_prior
 from icl_theory.prompts import sample_prompts
 from icl_theory.training.config import TrainConfig
@@ -46,6 +48,11 @@ def sample(
         output_scale: "raw" (Garg et al.'s scales) or "unit" (each class at unit variance).
         seed: PRNG seed.
     """
+    check_seed("--seed", seed)
+    for option, value in (("--dim", dim), ("--n-points", n_points), ("--batch", batch)):
+        check_positive_int("sample", option, value)
+    sizes = (batch, n_points, dim)
+    check_fits("sample", "(--batch, --n-points, --dim)", sizes, prompts_bytes(*sizes, itemsize=4))
     console = Console()
     model = build_prior(prior, dim=dim, noise_std=noise_std, output_scale=output_scale)
     start = time.perf_counter()
@@ -144,25 +151,39 @@ def train(
             (each folder a run of its own; --resume OUT continues them together).
         progress: Show a progress bar.
     """
+    with interrupt.deferred():  # Ctrl-C while the run is prepared stops it before its first step
+        return _train(config, out, resume, allow_device_change, extend_to, into, seeds, progress)
+
+
+def _train(
+    config: TrainOptions,
+    out: str,
+    resume: str | None,
+    allow_device_change: bool,
+    extend_to: int | None,
+    into: str | None,
+    seeds: tuple[int, ...],
+    progress: bool,
+) -> int:
     from icl_theory.training import ensemble
     from icl_theory.training import run as training
+    from icl_theory.training.run_folder import RunFolder
 
     console = Console()
-    folder = Path(resume) if resume is not None else None
-    members = sorted(folder.glob("seed*/checkpoint.eqx")) if folder is not None else []
-    if folder is not None and members and not (folder / "checkpoint.eqx").exists():
+    if resume is not None and not RunFolder(resume).holds_run() and ensemble.is_ensemble(resume):
         if (config, extend_to, into) != (TrainOptions(), None, None) or seeds:
             raise ValueError("train --resume OUT continues an ensemble as it was; drop the options")
         # An ensemble's folder: its members continue together.
-        results = ensemble.resume_ensemble([m.parent for m in members], progress=progress)
-        return _report(console, results)
+        return _report(console, ensemble.resume_seeds(resume, progress=progress))
+    if resume is None:
+        check_output_path("--out", out)
     if seeds:
         if resume is not None:
             raise ValueError("--seeds starts an ensemble; --resume OUT continues one")
         checked = _as_options(config.checked)
-        configs = [dataclasses.replace(checked, seed=seed) for seed in seeds]
-        outs = ensemble.seed_folders(out, seeds)
-        return _report(console, ensemble.train_ensemble(configs, outs, progress=progress))
+        for seed in seeds:
+            check_seed("--seeds", seed)
+        return _report(console, ensemble.train_seeds(checked, seeds, out, progress=progress))
     if resume is not None:
         if config != TrainOptions():
             raise ValueError(
@@ -204,9 +225,9 @@ def _as_options(build: Callable[[], T]) -> T:
         return build()
     except InvalidField as error:
         if error.owner in ("TrainConfig", "build_prior", "Curriculum"):
-            raise InvalidField(
-                error.owner, "--" + error.field.replace("_", "-"), error.value, error.allowed
-            ) from None
+            fields = error.field.strip("()").split(",")  # one field, or a tuple of them
+            options = ", ".join("--" + field.strip().replace("_", "-") for field in fields)
+            raise InvalidField(error.owner, options, error.value, error.allowed) from None
         raise
 
 
@@ -221,6 +242,10 @@ def finalise(
     """
     from icl_theory.training.run import finalise as finalise_run
 
+    if not runs:
+        raise ValueError(
+            "finalise needs at least one run folder: icl-theory finalise RUN [RUN ...]"
+        )
     for run in runs:
         path = finalise_run(run)
         Console().print(f"{path}: parameters only ({path.stat().st_size / 2**20:.1f} MiB)")
@@ -258,10 +283,21 @@ def evaluate(
     """
     from icl_theory.jobs.evaluate_runs import evaluate_runs, run_config
 
+    if not runs:
+        raise ValueError(
+            "evaluate needs at least one run folder: icl-theory evaluate RUN [RUN ...]"
+        )
+    check_seed("--seed", seed)
+    check_positive_int("evaluate", "--n-prompts", n_prompts)
+    if n_points is not None:
+        check_positive_int("evaluate", "--n-points", n_points)
+    check_output_path("--out", out)
+    first = run_config(Path(runs[0]))
+    sizes = (n_prompts, n_points or first.n_points, first.dim)
+    check_fits("evaluate", "(--n-prompts, --n-points, dim)", sizes, prompts_bytes(*sizes))
     evaluation_prior = None
     if (prior, noise_std, output_scale) != (None, None, None):
         # The first run's training prior, every field, except those the user overrides.
-        first = run_config(Path(runs[0])) if runs else TrainConfig()
         evaluation_prior = build_prior(
             first.prior if prior is None else prior,
             dim=first.dim,
@@ -292,6 +328,8 @@ def plot(
     from icl_theory.evaluation.results import EvalResults
     from icl_theory.plotting import save_figure, summary_figure
 
+    if out is not None:
+        check_output_path("--out", out)
     loaded = EvalResults.load(results)
     path = save_figure(summary_figure(loaded), out or str(Path(results).with_suffix(".png")))
     Console().print(f"figure written to {path}")
@@ -408,8 +446,48 @@ BAD_INPUT = 2
 INTERRUPTED = 130
 
 
+# What `train --resume RUN` takes besides the run: the rest of a run's settings are its own.
+RESUME_OPTIONS = ("--resume", "--allow-device-change", "--no-allow-device-change", "--extend-to")
+RESUME_OPTIONS += ("--into", "--progress", "--no-progress", "-h", "--help")
+
+
+def check_seed(option: str, seed: int) -> None:
+    if not 0 <= seed < 2**32:
+        raise InvalidField("cli", option, seed, "must be an integer in [0, 2**32)")
+
+
+def check_output_path(option: str, path: str) -> None:
+    """An output path that can be written: not empty, and not below a regular file."""
+    if not path.strip():
+        raise InvalidField("cli", option, path, "must name a file or folder (it is empty)")
+    for parent in Path(path).parents:
+        if parent.exists() and not parent.is_dir():
+            raise InvalidField(
+                "cli", option, path, f"lies below {parent}, which is a file: choose another path"
+            )
+
+
+def _check_resume_options(args: list[str]) -> None:
+    """`train --resume RUN` with a run setting: refused, not silently ignored (a value equal to
+    the default cannot be told apart from no value once parsed, so the words are checked)."""
+    if args[:1] != ["train"] or not any(a.split("=")[0] == "--resume" for a in args):
+        return
+    extra = [
+        a.split("=")[0]
+        for a in args[1:]
+        if (a.startswith("-") and a.split("=")[0] not in RESUME_OPTIONS)
+        or a in ("curriculum", "no-curriculum")
+    ]
+    if extra:
+        raise ValueError(
+            f"train --resume continues the run with its own settings, so {', '.join(extra)} "
+            "would be ignored: drop them (--extend-to changes the budget; a new run needs --out)"
+        )
+
+
 def main(args: Annotated[list[str] | None, "argv without the program name"] = None) -> int:
     try:
+        _check_resume_options(sys.argv[1:] if args is None else args)
         code = tyro.extras.subcommand_cli_from_dict(
             COMMANDS,
             prog="icl-theory",

@@ -92,17 +92,30 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # mkstemp creates the file private (0600); give it the mode open() would, under the
-        # user's umask, so that replacing a file does not change who can read it.
-        os.fchmod(handle, 0o666 & ~_umask())
+        # mkstemp creates the file private (0600); give it the mode of the file it replaces, or
+        # the one open() would give a new file under the user's umask, so that replacing a file
+        # does not change who can read it.
+        os.fchmod(handle, _mode_of(path))
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        if error.filename is None:  # a failed write or fsync names no file: name ours
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_of(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

@@ -3,7 +3,6 @@
 through rich), where it reads `mean±half-width` so that five context lengths fit 80 columns; n/a
 where a predictor has no prediction."""
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +13,9 @@ from rich.table import Table
 
 from icl_theory.evaluation.results import Curve, EvalResults
 from icl_theory.records import unclean_segments
+from icl_theory.training.curves import read_curves
+from icl_theory.training.metrics_log import METRICS_NAME
+from icl_theory.training.run_folder import PROVENANCE_NAME, RunFolder
 
 # Only a Bayes predictor has NaN errors: see `evaluate`.
 UNDEFINED_NOTE = (
@@ -173,31 +175,26 @@ def runs_table(folder: Path) -> str:
         "| trained from |",
         "|---|---|---|---|---|---|",
     ]
-    for run in sorted(p for p in folder.iterdir() if (p / "metrics.jsonl").exists()):
-        records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-        config = json.loads((run / "config.json").read_text())
-        timed = [r for r in records if "steps_per_s" in r]
-        seconds, previous = 0.0, 0
-        for record in timed:
-            seconds += (record["step"] - previous) / record["steps_per_s"]
-            previous = record["step"]
-        errors = [r["eval_error"] for r in records if "eval_error" in r]
-        last = errors[-1] if errors else []
+    for run in sorted(p for p in folder.iterdir() if (p / METRICS_NAME).exists()):
+        curves = read_curves(run)
+        config = RunFolder(run).recorded_config()
+        steps = int(curves.loss_steps[-1]) if curves.loss_steps.size else 0
+        last = list(curves.eval_error[-1]) if curves.eval_steps.size else []
         picked = " / ".join(
             f"{last[p]:.3f}" for p in (1, 3, 8, len(last) - 1) if 0 <= p < len(last)
         )
+        minutes = curves.training_seconds / 60
         rows.append(
-            f"| {run.name} | `{config['prior']}` | {previous} | {seconds / 60:.1f} min | {picked} "
-            f"| {_training_code(run)} |"
+            f"| {run.name} | `{config.prior}` | {steps} | {minutes:.1f} min | {picked} "
+            f"| {_training_code(RunFolder(run))} |"
         )
     return "\n".join(rows) + "\n"
 
 
-def _training_code(run: Path) -> str:
-    path = run / "provenance.json"
-    if not path.is_file():
-        return "unknown (no provenance.json)"
-    provenance = json.loads(path.read_text())
+def _training_code(run: RunFolder) -> str:
+    if not (run.path / PROVENANCE_NAME).is_file():
+        return f"unknown (no {PROVENANCE_NAME})"
+    provenance = run.provenance()
     unclean = unclean_segments(provenance)
     segments = provenance.get("segments") or []
     if not unclean and any(segment.get("recorded_late") for segment in segments):

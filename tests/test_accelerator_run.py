@@ -21,7 +21,9 @@ def leaves(model):
     return [np.asarray(x) for x in jax.tree.leaves(eqx.filter(model, eqx.is_array))]
 
 
-@pytest.mark.slow
+# Run before a device session (`nox -s extended`): the script matters only there, and its dry
+# run costs CI a minute.
+@pytest.mark.extended
 def test_the_dry_run_writes_a_report_and_nine_runs_each_the_single_run_of_its_config(tmp_path):
     """The CPU dry run end to end; then the mixture member of seed 1, trained in the 9-model
     vmapped ensemble (the step budget placed on time, the decay at its end), against `train`

@@ -2,9 +2,7 @@
 damaged files are refused with their path, and the command line answers bad input, bad files and
 full or read-only disks with one line and exit status 2 (130 after Ctrl-C), never a traceback."""
 
-import contextlib
 import errno
-import io
 import json
 import os
 import random
@@ -21,12 +19,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tiny_runs import TINY, TINY_ARGS, run_cli
 
 from icl_theory import records
-from icl_theory.cli import main
 from icl_theory.training import (
     RunFolderError,
-    TrainConfig,
     Trainer,
     TrainingDivergedError,
     load_model,
@@ -36,42 +33,6 @@ from icl_theory.training import (
 from icl_theory.training import run as run_module
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 
-TINY = TrainConfig(
-    prior="0.5*dense + 0.5*sparse(k=1)",
-    dim=3,
-    n_points=5,
-    batch_size=4,
-    steps=30,
-    steps_per_call=5,
-    eval_every=10,
-    checkpoint_every=10,
-    eval_prompts=4,
-    warmup_steps=2,
-)
-TINY_ARGS = [
-    "--prior",
-    TINY.prior,
-    "--dim",
-    "3",
-    "--n-points",
-    "5",
-    "--batch-size",
-    "4",
-    "--steps",
-    "30",
-    "--steps-per-call",
-    "5",
-    "--eval-every",
-    "10",
-    "--checkpoint-every",
-    "10",
-    "--eval-prompts",
-    "4",
-    "--warmup-steps",
-    "2",
-    "--no-progress",
-]
-
 
 def leaves(model):
     return [np.asarray(x) for x in jax.tree.leaves(eqx.filter(model, eqx.is_array))]
@@ -79,7 +40,8 @@ def leaves(model):
 
 def metrics_without_timing(run: Path) -> list[dict]:
     lines = (run / "metrics.jsonl").read_text().splitlines()
-    return [{k: v for k, v in json.loads(x).items() if k != "steps_per_s"} for x in lines]
+    timing = ("steps_per_s", "check")  # the check covers the timing
+    return [{k: v for k, v in json.loads(x).items() if k not in timing} for x in lines]
 
 
 @pytest.fixture(scope="module")
@@ -96,31 +58,17 @@ def assert_same_run(run: Path, reference: Path) -> None:
     assert metrics_without_timing(run) == metrics_without_timing(reference)
 
 
-def run_cli(*arguments: str) -> tuple[int, str]:
-    """`main(arguments)` in this process, with its exit status and what it printed; never a
-    traceback."""
-    stderr, stdout = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
-        try:
-            code = main(list(arguments))
-        except SystemExit as exit_:  # argument parsing (tyro) exits on its own
-            code = exit_.code if isinstance(exit_.code, int) else 2
-    printed = stderr.getvalue() + stdout.getvalue()
-    assert "Traceback" not in printed
-    return code, printed
-
-
 # A folder that stopped before its first checkpoint ---------------------------------------------
 
 
 def test_ctrl_c_before_the_loop_leaves_a_folder_that_resumes_to_the_same_run(
     tmp_path, monkeypatch, reference
 ):
-    def interrupted(self, *args, **kwargs):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C between writing config.json and the first step
 
     with monkeypatch.context() as patch:
-        patch.setattr(run_module.Trainer, "__init__", interrupted)
+        patch.setattr(run_module, "run_loop", interrupted)
         code, err = run_cli("train", "--out", str(tmp_path / "run"), *TINY_ARGS)
     assert code == 130 and "--resume" in err
     assert not (tmp_path / "run" / CHECKPOINT_NAME).exists()
@@ -203,7 +151,7 @@ def test_a_read_only_disk_is_one_line(tmp_path, monkeypatch):
     def read_only(path, data):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
-    monkeypatch.setattr("icl_theory.training.run.write_json_atomic", read_only)
+    monkeypatch.setattr("icl_theory.training.run_folder.write_json_atomic", read_only)
     code, err = run_cli("train", "--out", str(tmp_path / "run"), *TINY_ARGS)
     assert code == 2 and "config.json" in err and "read-only" in err
 
@@ -223,9 +171,9 @@ def test_an_out_path_that_cannot_be_a_folder_is_one_line(tmp_path, where):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b'{"step": 10, "loss": 1.0}\n5\n{"step": 20, "loss": 1.0}\n', "line 2 is not"),
-        (b'{"step": "ten", "loss": 1.0}\n', "line 1 is not"),
-        (bytes(range(256)), "not text"),
+        (b'{"step": 10, "loss": 1.0}\n5\n{"step": 20, "loss": 1.0}\n', "line 2 is damaged"),
+        (b'{"step": "ten", "loss": 1.0}\n', "line 1 is damaged"),
+        (bytes(range(256)), "line 1 is damaged"),
         (None, "is not a file"),
     ],
 )
@@ -384,16 +332,20 @@ def _command(*arguments: str) -> list[str]:
             "sys.exit(main(sys.argv[1:]))", *arguments]  # fmt: skip
 
 
-def _run_to_completion_with_kills(run: Path, kills: int, rng: random.Random) -> int:
-    """Start the run, then SIGKILL it and resume it at random moments until it finishes."""
+def _run_to_completion_with_kills(
+    run: Path, kills: int, rng: random.Random, start: list[str] | None = None
+) -> int:
+    """Start the run (`train --out RUN` with `start`, KILL_ARGS by default), then SIGKILL it
+    and continue it at random moments until it finishes: with `--resume RUN` once it has
+    written anything, with the same command before."""
     killed = 0
     while True:
-        # A kill before config.json was written left no run: start it again.
-        started = (run / "config.json").exists()
+        # A kill before anything was written left no run: start it again.
+        started = run.exists() and any(run.iterdir())
         arguments = (
             ["train", "--resume", str(run), "--no-progress"]
             if started
-            else ["train", "--out", str(run), *KILL_ARGS]
+            else ["train", "--out", str(run), *(start or KILL_ARGS)]
         )
         process = subprocess.Popen(_command(*arguments), stderr=subprocess.PIPE, text=True)
         if killed < kills:
@@ -423,5 +375,16 @@ def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_run(tmp_p
 
 
 @pytest.mark.slow
-def test_twenty_sigkills_then_resume_give_the_uninterrupted_run(tmp_path):
-    _kill_test(tmp_path, kills=20, seed=1)
+def test_twenty_sigkills_of_an_ensemble_then_resume_give_its_uninterrupted_members(tmp_path):
+    """Two members trained together, killed 20 times at random moments (before any folder is
+    written, between the members' folders, inside the members' checkpoint writes): each member
+    ends bit for bit as in the uninterrupted ensemble."""
+    start = [*KILL_ARGS, "--seeds", "0", "1"]
+    reference = tmp_path / "reference"
+    subprocess.run(_command("train", "--out", str(reference), *start), check=True)
+    run = tmp_path / "killed"
+    _run_to_completion_with_kills(run, 20, random.Random(2), start)
+    for member in ("seed0", "seed1"):
+        assert_same_run(run / member, reference / member)
+        steps = [r["step"] for r in metrics_without_timing(run / member) if "loss" in r]
+        assert steps == list(range(5, KILL_STEPS + 1, 5)), "each step is recorded exactly once"

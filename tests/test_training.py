@@ -74,9 +74,13 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(tmp_path):
     # The metrics of the resumed run are those of the uninterrupted one.
     whole_lines = (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()
     split_lines = (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
-    strip = [{k: v for k, v in json.loads(x).items() if k != "steps_per_s"} for x in whole_lines]
+    strip = [
+        {k: v for k, v in json.loads(x).items() if k not in ("steps_per_s", "check")}
+        for x in whole_lines
+    ]
     assert strip == [
-        {k: v for k, v in json.loads(x).items() if k != "steps_per_s"} for x in split_lines
+        {k: v for k, v in json.loads(x).items() if k not in ("steps_per_s", "check")}
+        for x in split_lines
     ]
     for a, b in zip(leaves(load_model(tmp_path / "whole")), leaves(whole.model), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -233,7 +237,7 @@ def test_sharded_step_equals_single_device_step():
         import jax, numpy as np, equinox as eqx
         from icl_theory.training import Trainer, TrainConfig
         config = TrainConfig(dim=4, n_points=6, batch_size=8, steps=20, steps_per_call=5,
-                             eval_every=10, checkpoint_every=10)
+                             warmup_steps=2, eval_every=10, checkpoint_every=10)
         assert len(jax.devices()) == 4
         results = []
         for devices in (jax.devices()[:1], jax.devices()):
@@ -320,7 +324,7 @@ def test_extending_a_wsd_run_gives_the_run_planned_that_long(tmp_path):
     for a, b in zip(leaves(planned.model), leaves(branch.model), strict=True):
         np.testing.assert_array_equal(a, b)
     strip = lambda run: [  # noqa: E731
-        {k: v for k, v in json.loads(x).items() if k != "steps_per_s"}
+        {k: v for k, v in json.loads(x).items() if k not in ("steps_per_s", "check")}
         for x in (tmp_path / run / "metrics.jsonl").read_text().splitlines()
     ]
     assert strip("branch") == strip("planned")

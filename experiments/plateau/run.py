@@ -22,7 +22,8 @@ from icl_theory.plotting import save_figure
 from icl_theory.records import provenance, write_json_atomic, write_text
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.curves import plateau_exit, read_curves
-from icl_theory.training.run import CONFIG_NAME, METRICS_NAME
+from icl_theory.training.metrics_log import METRICS_NAME
+from icl_theory.training.run_folder import RunFolder
 
 HERE = Path(__file__).resolve().parent
 EXPERIMENTS = HERE.parent
@@ -34,7 +35,7 @@ SMOOTHING_STEPS = 1000  # the figure's trailing mean, for legibility only
 def summarise(run: Path) -> dict[str, Any]:
     """One run: its plateau exit, its last loss, and its last monitoring error at d / 2 (rounded
     up) and at d examples."""
-    config = TrainConfig.from_json(json.loads((run / CONFIG_NAME).read_text()))
+    config = RunFolder(run).recorded_config()
     curves = read_curves(run)
     scale = 1.0 if config.normalise_loss else _zero_predictor_loss(config)
     loss = curves.loss / scale

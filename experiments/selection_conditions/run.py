@@ -8,7 +8,6 @@ saved results. The question and the measure: README.md here.
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,8 @@ from icl_theory.predictors.baselines import LeastSquares
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
 from icl_theory.training.curves import training_seconds
 from icl_theory.training.reuse import train_all
-from icl_theory.training.run import METRICS_NAME, load_model, snapshot_path
+from icl_theory.training.run import load_model, snapshot_path
+from icl_theory.training.run_folder import RunFolder
 
 
 def run(
@@ -107,8 +107,7 @@ def _model_at(run: Path, step: int):
 
 def _training_seconds(runs: list[Path]) -> float:
     """One member's timed training (the members of an ensemble train together on one core)."""
-    lines = (runs[0] / METRICS_NAME).read_text().splitlines()
-    return training_seconds([json.loads(line) for line in lines])
+    return training_seconds(RunFolder(runs[0]).metrics())
 
 
 def _with_earlier_steps(results: EvalResults, path: Path) -> EvalResults:

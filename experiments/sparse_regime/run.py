@@ -7,7 +7,6 @@ analyses; `--no-train` analyses the runs as they stand (partial runs give their 
 """
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ from icl_theory.records import provenance, write_json_atomic
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
 from icl_theory.training.curves import training_seconds
 from icl_theory.training.reuse import train_all
-from icl_theory.training.run import METRICS_NAME, load_model
+from icl_theory.training.run import load_model
+from icl_theory.training.run_folder import RunFolder
 from icl_theory.training.trainer import Trainer, evaluation_set
 
 LEAST_SQUARES = "least squares"
@@ -68,7 +68,7 @@ def analyse(setting: Setting, run: Path, final_prompts: int) -> dict[str, Any]:
     errors on a fresh float64 evaluation set next to Lasso and the exact Bayes predictor, with
     bootstrap intervals over prompts."""
     config, positions = setting.config, setting.positions()
-    records = [json.loads(line) for line in (run / METRICS_NAME).read_text().splitlines()]
+    records = RunFolder(run).metrics()
     curve = [r for r in records if "eval_error" in r]
     monitoring = evaluation_set(Trainer(config))
     least_squares = _mean_errors(LeastSquares(), setting, monitoring)

@@ -176,9 +176,15 @@ class EvalResults:
     @classmethod
     def load(cls, path: str | Path) -> "EvalResults":
         path = Path(path)
+        raw = path.read_bytes()  # an OSError here names the path itself
+        if not raw.startswith(b"PK"):  # every .npz is a zip archive
+            raise ValueError(
+                f"{path} is not an evaluation result (not an .npz archive): pass a file written "
+                "by `icl-theory evaluate` or an experiment"
+            )
         try:
             # Read the bytes first: np.load on a broken zip leaves its file handle open.
-            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as data:
+            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
                 metadata = json.loads(str(data["metadata"]))
                 errors = {name: data[f"errors/{name}"] for name in metadata["names"]}
                 # Version 1 kept the same arrays under `extras/`. The errors are read above, once.
@@ -188,7 +194,7 @@ class EvalResults:
                     if not key.startswith("errors/")
                 }
                 class_index = data["class_index"]
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(
                 f"{path} is not a readable evaluation result ({error}); regenerate it with "
                 "`icl-theory evaluate` or the experiment that wrote it"

@@ -98,7 +98,9 @@ def run_quickstart(
         console.print(f"using the committed checkpoint {run}")
     else:
         run = folder / "run"
-        config = dataclasses.replace(QUICKSTART, steps=steps)
+        # A shorter run keeps the warm-up's share of it.
+        warmup = QUICKSTART.warmup_steps * steps // QUICKSTART.steps
+        config = dataclasses.replace(QUICKSTART, steps=steps, warmup_steps=warmup)
         console.print(
             f"training the `{config.model}` model on {config.prior} (d = {config.dim}, "
             f"{config.n_points} points) for {steps} steps into {run}"

@@ -54,6 +54,11 @@ def known_names() -> str:
     return ", ".join([*PRIORS, *COMBINATORS])
 
 
+# Far above any written mixture; ast's parser recurses per nesting level and fails obscurely on
+# specs of tens of thousands of characters.
+MAX_SPEC_LENGTH = 2000
+
+
 def build_prior(
     spec: str, *, dim: int, noise_std: float = 0.0, output_scale: OutputScale | str = "raw"
 ) -> AbstractPrior:
@@ -70,6 +75,15 @@ def build_prior(
     """
     if output_scale not in ("raw", "unit"):
         raise invalid("build_prior", "output_scale", output_scale, "must be 'raw' or 'unit'")
+    if not isinstance(spec, str) or len(spec) > MAX_SPEC_LENGTH:
+        shown = spec if not isinstance(spec, str) else f"{spec[:40]}... ({len(spec):,} characters)"
+        raise invalid(
+            "build_prior",
+            "spec",
+            shown,
+            f"is a prior spec of at most {MAX_SPEC_LENGTH:,} characters; combine fewer classes, "
+            "or define the prior in Python",
+        )
     try:
         tree = ast.parse(spec.strip(), mode="eval").body
     except SyntaxError as error:

@@ -44,26 +44,15 @@ def _checksum(header: dict[str, Any], data: bytes) -> str:
 
 
 def read_header(path: Path | str) -> dict[str, Any]:
-    """The header alone (format, step, config, ...), without reading the leaves."""
-    path = Path(path)
-    with _open(path) as file:
-        return _parse_header(path, file.readline())
+    """The header (format, step, config, ...), checked against the checksum before it is
+    returned: a damaged header is refused as damage, never parsed into another config."""
+    return _read(Path(path))[0]
 
 
 def load_checkpoint(path: Path | str, like: Any) -> tuple[dict[str, Any], Any]:
     """`(header, state)`, with `state` shaped like `like` (same tree, shapes and dtypes)."""
     path = Path(path)
-    with _open(path) as file:
-        header = _parse_header(path, file.readline())
-        data = file.read()
-    if header["format"] == FORMAT:
-        unsigned = {k: v for k, v in header.items() if k != "sha256"}
-        if _checksum(unsigned, data) != header.get("sha256"):
-            raise _corrupt(
-                path,
-                "its header and data do not match the checksum in its header (truncated, "
-                "extended or altered since it was written)",
-            )
+    header, data = _read(path)
     stream = io.BytesIO(data)
     try:
         state = eqx.tree_deserialise_leaves(stream, like)
@@ -72,6 +61,28 @@ def load_checkpoint(path: Path | str, like: Any) -> tuple[dict[str, Any], Any]:
     if stream.read(1):
         raise _corrupt(path, "it has bytes after the last array")
     return header, state
+
+
+def _read(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The header and the data, the checksum verified (format 2)."""
+    with _open(path) as file:
+        line = file.readline()
+        header = _parse_header(path, line)
+        data = file.read()
+    if header["format"] == FORMAT:
+        unsigned = {k: v for k, v in header.items() if k != "sha256"}
+        # The header line must be as written, byte for byte: the checksum covers its values,
+        # and an edit that keeps them (`1e-05` -> `1E-05`) is damage too.
+        written = (json.dumps(header, sort_keys=True) + "\n").encode()
+        if line != written or _checksum(unsigned, data) != header.get("sha256"):
+            raise _corrupt(
+                path,
+                "its header and data do not match the checksum in its header (truncated, "
+                "extended or altered since it was written)",
+            )
+    if type(header.get("step")) is not int or not isinstance(header.get("config"), dict):
+        raise _corrupt(path, "its header lacks the step or the config")
+    return header, data
 
 
 def _open(path: Path):

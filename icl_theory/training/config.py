@@ -14,6 +14,7 @@ from icl_theory._validation import (
     invalid,
 )
 from icl_theory.curriculum import Curriculum
+from icl_theory.memory import check_fits, training_bytes
 from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, Precision, preset
 from icl_theory.priors import AbstractPrior, build_prior
 from icl_theory.training.composition import BatchComposition, check_composition
@@ -128,8 +129,13 @@ class TrainConfig:
         check_positive("TrainConfig", "learning_rate", self.learning_rate)
         check_nonnegative("TrainConfig", "weight_decay", self.weight_decay)
         check_positive("TrainConfig", "clip_norm", self.clip_norm)
-        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
-            raise invalid("TrainConfig", "warmup_steps", self.warmup_steps, "must be >= 0")
+        if not isinstance(self.warmup_steps, int) or not 0 <= self.warmup_steps <= self.steps:
+            raise invalid(
+                "TrainConfig",
+                "warmup_steps",
+                self.warmup_steps,
+                f"must lie in [0, steps={self.steps}]",
+            )
         if not 0.0 <= self.final_learning_rate_fraction <= 1.0:
             raise invalid(
                 "TrainConfig",
@@ -172,13 +178,23 @@ class TrainConfig:
                     f"must be a multiple of steps_per_call={self.steps_per_call}",
                 )
         for step in self.snapshot_steps:
-            if not isinstance(step, int) or step < 1 or step % self.steps_per_call:
+            if (
+                not isinstance(step, int)
+                or not 1 <= step <= self.steps
+                or step % self.steps_per_call
+            ):
                 raise invalid(
                     "TrainConfig",
                     "snapshot_steps",
                     self.snapshot_steps,
-                    f"are steps >= 1 and multiples of steps_per_call={self.steps_per_call}",
+                    f"are steps in [1, steps={self.steps}] and multiples of "
+                    f"steps_per_call={self.steps_per_call} (a later one would never be taken)",
                 )
+        if self.model in PRESETS:
+            shape = PRESETS[self.model]
+            estimated = training_bytes(self.batch_size, self.n_points, self.dim, **shape)
+            sizes = (self.batch_size, self.n_points, self.dim)
+            check_fits("TrainConfig", "(batch_size, n_points, dim)", sizes, estimated)
         # Parsed once, here: a bad spec is named now, not mid-run.
         prior = self.build_prior()
         check_composition(self.batch_composition, prior.class_weights, self.batch_size)

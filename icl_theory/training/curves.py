@@ -1,13 +1,12 @@
 """Reading a run's training curves (`metrics.jsonl`): the monitoring records, the compiled
 training time, and when the loss left its initial plateau."""
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from icl_theory.training.run import METRICS_NAME
+from icl_theory.training.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -25,8 +24,7 @@ class Curves:
 
 
 def read_curves(run: str | Path) -> Curves:
-    path = Path(run) / METRICS_NAME
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = RunFolder(run).metrics()
     losses = [r for r in records if "loss" in r]
     evals = [r for r in records if "eval_error" in r]
     return Curves(

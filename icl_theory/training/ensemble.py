@@ -1,41 +1,32 @@
-"""Several models of one config, differing only in their seed, trained in one compiled step:
-the training step `vmap`ped over stacked parameters, optimiser states and data keys.
+"""Several models of one config, differing only in their seed (and the run they warm-start
+from), trained in one compiled step: the training step `vmap`ped over stacked parameters,
+optimiser states and data keys.
 
 Each member keeps a run folder of its own, written exactly as a single run writes it (config,
 prior, metrics, provenance, checkpoint), so everything that reads runs reads members. A member
 is the single run of its config to float32 round-off, not bit for bit: the batched matrix
 products sum in another order. Its checkpoint is an ordinary one: `resume` continues a member
-alone, `resume_ensemble` the members together.
+alone, `resume_ensemble` the members together. An ensemble stopped before its first checkpoint
+starts again from step 0 in the same folders, as a single run does.
 """
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 
-from icl_theory.priors import prior_to_data
-from icl_theory.records import provenance, record_segment, segment, write_json_atomic
-from icl_theory.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, read_header
+from icl_theory.records import write_json_atomic
 from icl_theory.training.config import TrainConfig
-from icl_theory.training.run import (
-    CONFIG_NAME,
-    METRICS_NAME,
-    PARAMETERS_ONLY,
-    PRIOR_NAME,
-    PROVENANCE_NAME,
-    RunFolderError,
-    TrainResult,
-    _Members,
-    _members_loop,
-    _truncate_metrics,
-    check_warm_start,
-    initial_state,
-    train,
-    warm_start_record,
-)
+from icl_theory.training.loop import Members, TrainResult, run_loop
+from icl_theory.training.run import check_warm_start, initial_state, train, warm_start_record
+from icl_theory.training.run_folder import RunFolder, RunFolderError, settle_pending
 from icl_theory.training.trainer import Trainer, TrainState
+
+MEMBER_PREFIX = "seed"
+ENSEMBLE_NAME = "ensemble.json"
 
 
 def train_ensemble(
@@ -45,68 +36,160 @@ def train_ensemble(
     progress: bool = True,
     stop_at: int | None = None,
 ) -> list[TrainResult]:
-    """Train the models of `configs` (equal but for `seed`) together, each into its new run
-    folder in `outs`. One config trains as a single run (`train`)."""
-    outs = [Path(out) for out in outs]
-    _check_members(configs, outs)
+    """Train the models of `configs` (equal but for `seed` and `init_from`) together, each into
+    its new run folder in `outs`. One config trains as a single run (`train`)."""
+    folders = [RunFolder(out) for out in outs]
+    _check_members(configs, folders)
+    settle_pending(folders)
     if len(configs) == 1:
         return [train(configs[0], outs[0], progress=progress, stop_at=stop_at)]
-    trainers = [Trainer(config, jax.devices()[:1]) for config in configs]
     for config in configs:
         check_warm_start(config)
-    for config, out in zip(configs, outs, strict=True):
-        if (out / CHECKPOINT_NAME).exists() or (out / CONFIG_NAME).exists():
+    for config, folder in zip(configs, folders, strict=True):
+        if folder.holds_run() and not _started_as(folder, config):
             raise RunFolderError(
-                f"{out} already holds a run: continue the ensemble with resume_ensemble (or "
-                "`icl-theory train --resume` on its folders), or choose new folders"
+                f"{folder.path} already holds a run: continue the ensemble with "
+                f"`icl-theory train --resume {folder.path.parent}` (resume_ensemble in Python), "
+                "or choose a new --out"
             )
-        out.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(out / CONFIG_NAME, config.to_json())
-        write_json_atomic(out / PRIOR_NAME, prior_to_data(config.build_prior()))
+    trainers = [Trainer(config, jax.devices()[:1]) for config in configs]
+    for config, folder, trainer in zip(configs, folders, trainers, strict=True):
+        if folder.holds_run():  # this ensemble, stopped before its first checkpoint
+            folder.keep_metrics_to(0)
+            folder.record_segment("restart", 0)
+            continue
+        extra = warm_start_record(config) | {"ensemble": len(configs)}
         kind = "start" if config.init_from is None else "warm start"
-        record = provenance() | warm_start_record(config) | {"ensemble": len(configs)}
-        record |= {"segments": [segment(kind, 0)]}
-        write_json_atomic(out / PROVENANCE_NAME, record)
+        folder.create(config, RunFolder.start_record(kind, trainer.devices, extra))
     state = _stack([initial_state(trainer) for trainer in trainers])
-    return _members_loop(_Members(trainers), state, outs, progress, stop_at)
+    return run_loop(Members(trainers), state, folders, progress=progress, stop_at=stop_at)
 
 
 def resume_ensemble(
     outs: Sequence[str | Path], *, progress: bool = True, stop_at: int | None = None
 ) -> list[TrainResult]:
-    """Continue the members in `outs` together from their checkpoints, which must all be at the
-    same step (as an ensemble leaves them)."""
-    outs = [Path(out) for out in outs]
-    headers = [read_header(out / CHECKPOINT_NAME) for out in outs]
-    if any(header.get("contents") == PARAMETERS_ONLY for header in headers):
-        raise RunFolderError(f"some of {[str(o) for o in outs]} are finalised: nothing to continue")
-    steps = {int(header["step"]) for header in headers}
+    """Continue the members in `outs` together: from their checkpoints, which must all be at
+    the same step (as an ensemble leaves them), or from step 0 when none has one yet (stopped
+    before its first checkpoint; a member with a config but no checkpoint is such a run)."""
+    folders = [RunFolder(out) for out in outs]
+    settle_pending(folders)
+    missing = [str(f.path) for f in folders if not f.holds_run()]
+    if missing:
+        raise RunFolderError(f"{missing} hold no run: pass the folders of an ensemble's members")
+    with_checkpoint = [f for f in folders if f.has_checkpoint()]
+    if with_checkpoint and len(with_checkpoint) < len(folders):
+        raise RunFolderError(
+            f"{[str(f.path) for f in with_checkpoint]} have checkpoints and the other members "
+            "none: continue each with `icl-theory train --resume RUN` instead"
+        )
+    configs = [folder.config() for folder in folders]
+    _check_members(configs, folders)
+    trainers = [Trainer(config, jax.devices()[:1]) for config in configs]
+    if not with_checkpoint:
+        for folder in folders:
+            folder.keep_metrics_to(0)
+            folder.record_segment("restart", 0)
+        state = _stack([initial_state(trainer) for trainer in trainers])
+        return run_loop(Members(trainers), state, folders, progress=progress, stop_at=stop_at)
+    if any(folder.is_finalised() for folder in folders):
+        raise RunFolderError(
+            f"some of {[str(f.path) for f in folders]} are finalised: nothing to continue"
+        )
+    steps = {int(folder.header()["step"]) for folder in folders}
     if len(steps) > 1:
         raise RunFolderError(
-            f"the members {[str(o) for o in outs]} are at different steps {sorted(steps)}: "
-            "continue each with `icl-theory train --resume RUN` instead"
+            f"the members {[str(f.path) for f in folders]} are at different steps "
+            f"{sorted(steps)}: continue each with `icl-theory train --resume RUN` instead"
         )
-    configs = [TrainConfig.from_json(header["config"]) for header in headers]
-    _check_members(configs, outs)
-    trainers = [Trainer(config, jax.devices()[:1]) for config in configs]
+    (step,) = steps
     states = [
-        load_checkpoint(out / CHECKPOINT_NAME, trainer.init_state())[1]
-        for out, trainer in zip(outs, trainers, strict=True)
+        folder.load_state(t.init_state()) for folder, t in zip(folders, trainers, strict=True)
     ]
-    for out in outs:
-        _truncate_metrics(out / METRICS_NAME, int(headers[0]["step"]))
-        record_segment(out, "resume", int(headers[0]["step"]))
-    return _members_loop(_Members(trainers), _stack(states), outs, progress, stop_at)
+    if step < configs[0].steps:
+        for folder in folders:
+            folder.keep_metrics_to(step)
+            folder.record_segment("resume", step)
+    return run_loop(Members(trainers), _stack(states), folders, progress=progress, stop_at=stop_at)
+
+
+def _started_as(folder: RunFolder, config: TrainConfig) -> bool:
+    """Whether `folder` holds a member started with `config` and stopped before its first
+    checkpoint (killed while the ensemble compiled, say): starting it again is then the same as
+    continuing it from step 0."""
+    return not folder.has_checkpoint() and folder.recorded_config() == config
+
+
+def train_seeds(
+    config: TrainConfig, seeds: Sequence[int], out: str | Path, *, progress: bool = True
+) -> list[TrainResult]:
+    """One model per seed, trained together into `OUT/seed{S}`. The ensemble is recorded first
+    in `OUT/ensemble.json`, so that `resume_seeds(OUT)`, or the same call again, continues it
+    whenever it was stopped, even before every member's folder was written."""
+    out = Path(out)
+    record = {"seeds": list(seeds), "config": config.to_json()}
+    path = out / ENSEMBLE_NAME
+    if path.exists() and _read_ensemble(path) != record:
+        raise RunFolderError(
+            f"{out} already holds another ensemble ({path}): continue it with `icl-theory train "
+            f"--resume {out}`, or choose a new --out"
+        )
+    if not path.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, record)
+    configs = [dataclasses.replace(config, seed=seed) for seed in seeds]
+    return train_ensemble(configs, seed_folders(out, seeds), progress=progress)
+
+
+def resume_seeds(out: str | Path, *, progress: bool = True) -> list[TrainResult]:
+    """Continue the ensemble in `out`: from its members' checkpoints, or, stopped before its
+    first one, from step 0 (members not yet written are started)."""
+    path = Path(out) / ENSEMBLE_NAME
+    if not path.exists():  # written before ensembles were recorded: its members as found
+        return resume_ensemble(member_folders(out), progress=progress)
+    record = _read_ensemble(path)
+    config = TrainConfig.from_json(record["config"])
+    folders = seed_folders(out, record["seeds"])
+    settle_pending([RunFolder(folder) for folder in folders])
+    if all(RunFolder(folder).has_checkpoint() for folder in folders):
+        return resume_ensemble(folders, progress=progress)
+    configs = [dataclasses.replace(config, seed=seed) for seed in record["seeds"]]
+    return train_ensemble(configs, folders, progress=progress)
+
+
+def is_ensemble(out: str | Path) -> bool:
+    """Whether `out` is an ensemble's folder (its members in `OUT/seed*`)."""
+    return (Path(out) / ENSEMBLE_NAME).is_file() or bool(member_folders(out))
+
+
+def _read_ensemble(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_bytes())
+        if not isinstance(record, dict) or {"seeds", "config"} - set(record):
+            raise ValueError("not an ensemble record")
+        return record
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RunFolderError(
+            f"{path} is damaged ({error}): restore it, or continue each member with "
+            "`icl-theory train --resume RUN`"
+        ) from error
 
 
 def seed_folders(out: str | Path, seeds: Sequence[int]) -> list[Path]:
     """`OUT/seed{S}` for each seed: where the CLI puts an ensemble's members."""
-    return [Path(out) / f"seed{seed}" for seed in seeds]
+    return [Path(out) / f"{MEMBER_PREFIX}{seed}" for seed in seeds]
 
 
-def _check_members(configs: Sequence[TrainConfig], outs: Sequence[Path]) -> None:
-    if not configs or len(configs) != len(outs):
-        raise ValueError(f"one run folder per config: {len(configs)} configs, {len(outs)} folders")
+def member_folders(out: str | Path) -> list[Path]:
+    """The members' folders of the ensemble in `out` (`OUT/seed*` holding a run), by seed."""
+    found = [p for p in Path(out).glob(f"{MEMBER_PREFIX}*") if RunFolder(p).holds_run()]
+    return sorted(found, key=lambda p: (len(p.name), p.name))
+
+
+def _check_members(configs: Sequence[TrainConfig], folders: Sequence[RunFolder]) -> None:
+    if not configs or len(configs) != len(folders):
+        raise ValueError(
+            f"one run folder per config: {len(configs)} configs, {len(folders)} folders"
+        )
     # Members may differ in their seed and in the run they warm-start from, nothing else: the
     # compiled step is the first member's, vmapped.
     free = ("seed", "init_from")
@@ -130,4 +213,12 @@ def _stack(states: list[TrainState]) -> TrainState:
     return jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
 
 
-__all__ = ["resume_ensemble", "seed_folders", "train_ensemble"]
+__all__ = [
+    "is_ensemble",
+    "member_folders",
+    "resume_ensemble",
+    "resume_seeds",
+    "seed_folders",
+    "train_ensemble",
+    "train_seeds",
+]

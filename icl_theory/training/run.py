@@ -1,23 +1,10 @@
-"""The host loop of a training run and its folder.
-
-    RUN/config.json       the TrainConfig (written once, atomically)
-    RUN/prior.json        the prior it built, every field (`prior_to_data`; `load_prior`)
-    RUN/metrics.jsonl     one JSON object per host call: step (steps taken), loss (mean over the
-                          call), learning_rate (of its last step), steps_per_s;
-                          and per evaluation: step, eval_error (per position, normalised)
-    RUN/checkpoint.eqx    the latest checkpoint (atomic; see checkpoint.py); `finalise` keeps the
-                          parameters alone once the run is finished
-    RUN/provenance.json   package versions, git commit, machine
-    RUN/snapshots/        parameters-only copies at `snapshot_steps` (`load_model(RUN, step)`)
+"""Training runs: start one (from scratch or from another run's parameters), continue one
+(resume, extend its budget, continue a copy), read its model and prior, finalise it.
 
 A run folder is always recoverable: `resume` continues from the checkpoint, or, in a folder that
 stopped before its first checkpoint (killed, interrupted or out of disk in its first steps), from
-step 0 with the recorded config, which gives the same run as an uninterrupted one.
-
-Ctrl-C (SIGINT) asks the loop to stop after the compiled call in flight; it then saves a
-checkpoint and returns. A second Ctrl-C raises `KeyboardInterrupt` as soon as Python regains
-control, which is at the end of that call. A NaN or infinite loss raises `TrainingDivergedError`
-naming the step and leaves the last checkpoint (written before the bad steps) untouched.
+step 0 with the recorded config, which gives the same run as an uninterrupted one. The folder's
+layout and checks are `run_folder.py`'s; the host loop is `loop.py`'s.
 
 The checkpoint records how many devices the batch was sharded over: the data-parallel sums
 differ in float32 round-off between device counts, so `resume` refuses another count unless told
@@ -26,12 +13,6 @@ differ in float32 round-off between device counts, so `resume` refuses another c
 
 import dataclasses
 import hashlib
-import json
-import signal
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,53 +21,20 @@ import jax
 import numpy as np
 
 from icl_theory.model.gpt2 import GPT2
-from icl_theory.priors import AbstractPrior, prior_from_data, prior_to_data
-from icl_theory.records import (
-    provenance,
-    record_segment,
-    segment,
-    write_atomic,
-    write_json_atomic,
-)
-from icl_theory.training.checkpoint import (
-    CHECKPOINT_NAME,
-    load_checkpoint,
-    read_header,
-    save_checkpoint,
-)
+from icl_theory.priors import AbstractPrior
+from icl_theory.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, read_header
 from icl_theory.training.config import TrainConfig
-from icl_theory.training.progress import Progress
-from icl_theory.training.trainer import (
-    Trainer,
-    TrainState,
-    evaluation_set,
-    learning_rate_schedule,
-    normalised_error,
+from icl_theory.training.loop import Members, TrainingDivergedError, TrainResult, run_loop
+from icl_theory.training.metrics_log import METRICS_NAME
+from icl_theory.training.run_folder import (
+    CONFIG_NAME,
+    PARAMETERS_ONLY,
+    PRIOR_NAME,
+    PROVENANCE_NAME,
+    RunFolder,
+    RunFolderError,
 )
-
-CONFIG_NAME = "config.json"
-PROVENANCE_NAME = "provenance.json"
-PRIOR_NAME = "prior.json"
-# A finalised checkpoint's header says so; its data is the parameters alone.
-PARAMETERS_ONLY = "parameters"
-METRICS_NAME = "metrics.jsonl"
-SNAPSHOTS_NAME = "snapshots"
-
-
-class TrainingDivergedError(RuntimeError):
-    pass
-
-
-class RunFolderError(ValueError):
-    """A run folder that cannot be used as asked (its message names the path and the fix)."""
-
-
-@dataclass
-class TrainResult:
-    model: GPT2
-    step: int
-    interrupted: bool
-    out: Path
+from icl_theory.training.trainer import Trainer, TrainState, learning_rate_schedule
 
 
 def train(
@@ -102,25 +50,15 @@ def train(
     `stop_at` stops (with a checkpoint) once that step is reached, as Ctrl-C does; `resume`
     continues.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise RunFolderError(f"{out} is a file, not a folder: choose a new --out")
-    if (out / CHECKPOINT_NAME).exists() or (out / CONFIG_NAME).exists():
-        raise RunFolderError(
-            f"{out} already holds a run: continue it with `icl-theory train --resume {out}` "
-            "(or resume() in Python; a run with no checkpoint yet starts again from step 0), "
-            "or choose a new --out"
-        )
+    folder = RunFolder(out)
     check_warm_start(config)  # a bad warm start is refused before anything is written
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / CONFIG_NAME, config.to_json())
-    write_json_atomic(out / PRIOR_NAME, prior_to_data(config.build_prior()))
-    kind = "start" if config.init_from is None else "warm start"
-    start = provenance() | warm_start_record(config)
-    write_json_atomic(out / PROVENANCE_NAME, start | {"segments": [segment(kind, 0)]})
     trainer = Trainer(config, devices)
-    initial = initial_state(trainer)
-    return _loop(trainer, initial, out, progress=progress, stop_at=stop_at)
+    kind = "start" if config.init_from is None else "warm start"
+    folder.create(config, RunFolder.start_record(kind, trainer.devices, warm_start_record(config)))
+    (result,) = run_loop(
+        Members([trainer]), initial_state(trainer), [folder], progress=progress, stop_at=stop_at
+    )
+    return result
 
 
 def resume(
@@ -144,34 +82,37 @@ def resume(
     it is: with `extend_to`, how a `wsd` run's decay is started from a stable checkpoint while
     the stable run goes on.
     """
-    out = Path(out)
+    folder = RunFolder(out)
     if into is not None:
-        out = _copy_run(out, Path(into))
+        folder = folder.copy_to(into)
     if extend_to is not None:
-        _extend(out, extend_to)
-    if not (out / CHECKPOINT_NAME).exists():
-        trainer = Trainer(_recorded_config(out), devices)
-        _truncate_metrics(out / METRICS_NAME, 0)
-        record_segment(out, "restart", 0)
-        return _loop(trainer, initial_state(trainer), out, progress=progress, stop_at=stop_at)
-    header = read_header(out / CHECKPOINT_NAME)
-    config = TrainConfig.from_json(header["config"])
-    if header.get("contents") == PARAMETERS_ONLY:  # a finished run, finalised: nothing to do
-        return TrainResult(load_model(out), int(header["step"]), interrupted=False, out=out)
+        _extend(folder, extend_to)
+    if not folder.has_checkpoint():
+        trainer = Trainer(folder.recorded_config(), devices)
+        folder.keep_metrics_to(0)
+        folder.record_segment("restart", 0)
+        (result,) = run_loop(
+            Members([trainer]), initial_state(trainer), [folder], progress=progress, stop_at=stop_at
+        )
+        return result
+    config = folder.config()
+    step = int(folder.header()["step"])
+    if folder.is_finalised() or step >= config.steps:  # finished: nothing to do, nothing written
+        return TrainResult(load_model(folder.path), step, interrupted=False, out=folder.path)
     trainer = Trainer(config, devices)
-    recorded = header.get("devices", 1)
+    recorded = folder.header().get("devices", 1)
     if recorded != len(trainer.devices) and not allow_device_change:
         raise RunFolderError(
-            f"{out} was trained on {recorded} device(s) and this process has "
+            f"{folder.path} was trained on {recorded} device(s) and this process has "
             f"{len(trainer.devices)}: the data-parallel sums would differ in round-off, so the "
             "continued run would not reproduce an uninterrupted one. Run with the same device "
             "count, or pass --allow-device-change to continue anyway"
         )
-    _, state = load_checkpoint(out / CHECKPOINT_NAME, trainer.init_state())
-    state = trainer.place(state)
-    _truncate_metrics(out / METRICS_NAME, int(state.step))
-    record_segment(out, "resume" if extend_to is None else "extend", int(state.step))
-    return _loop(trainer, state, out, progress=progress, stop_at=stop_at)
+    state = trainer.place(folder.load_state(trainer.init_state()))
+    folder.keep_metrics_to(int(state.step))
+    folder.record_segment("resume" if extend_to is None else "extend", int(state.step))
+    (result,) = run_loop(Members([trainer]), state, [folder], progress=progress, stop_at=stop_at)
+    return result
 
 
 def initial_state(trainer: Trainer) -> TrainState:
@@ -193,12 +134,12 @@ def check_warm_start(config: TrainConfig) -> None:
     if config.init_from is None:
         return
     source = Path(config.init_from)
-    if not (source / CHECKPOINT_NAME).is_file():
+    if not RunFolder(source).has_checkpoint():
         raise RunFolderError(
             f"init_from={str(source)!r} holds no checkpoint ({source / CHECKPOINT_NAME}): pass "
             "the folder of a trained run"
         )
-    source_config = TrainConfig.from_json(read_header(source / CHECKPOINT_NAME)["config"])
+    source_config = RunFolder(source).config()
     if source_config.model_config() != config.model_config():
         raise RunFolderError(
             f"init_from={str(source)!r} holds a {source_config.model!r} model for dim="
@@ -220,24 +161,11 @@ def warm_start_record(config: TrainConfig) -> dict[str, Any]:
     return {"init_from": source}
 
 
-def _copy_run(source: Path, target: Path) -> Path:
-    """A copy of the run folder `source` in the new folder `target`."""
-    if not (source / CONFIG_NAME).is_file():
-        _recorded_config(source)  # raises, naming what is missing
-    if target.exists():
-        raise RunFolderError(f"{target} already exists: choose a new folder to continue into")
-    target.mkdir(parents=True)
-    for name in (CONFIG_NAME, PRIOR_NAME, PROVENANCE_NAME, METRICS_NAME, CHECKPOINT_NAME):
-        if (source / name).is_file():
-            write_atomic(target / name, (source / name).read_bytes())
-    return target
-
-
-def _extend(out: Path, steps: int) -> None:
+def _extend(folder: RunFolder, steps: int) -> None:
     """Give the run in `out` a budget of `steps`, if that leaves every step taken unchanged."""
-    has_checkpoint = (out / CHECKPOINT_NAME).exists()
-    header = read_header(out / CHECKPOINT_NAME) if has_checkpoint else None
-    config = TrainConfig.from_json(header["config"]) if header else _recorded_config(out)
+    out = folder.path
+    header = folder.header() if folder.has_checkpoint() else None
+    config = folder.config()
     taken = int(header["step"]) if header else 0
     if header and header.get("contents") == PARAMETERS_ONLY:
         raise RunFolderError(
@@ -265,53 +193,27 @@ def _extend(out: Path, steps: int) -> None:
             "planned that long: only `constant` runs and `wsd` runs before their decay extend. "
             "Start a new run instead"
         )
-    write_json_atomic(out / CONFIG_NAME, extended.to_json())
-    if header:  # the checkpoint's header names the budget too: a resume reads it from there
-        trainer = Trainer(config, devices=jax.devices()[:1])
-        _, state = load_checkpoint(out / CHECKPOINT_NAME, trainer.init_state())
-        kept = {key: value for key, value in header.items() if key not in ("format", "sha256")}
-        save_checkpoint(out / CHECKPOINT_NAME, kept | {"config": extended.to_json()}, state)
-
-
-def _recorded_config(out: Path) -> TrainConfig:
-    """The config of a run folder that has no checkpoint yet."""
-    path = out / CONFIG_NAME
-    if not path.is_file():
-        raise RunFolderError(
-            f"{out} holds no run (neither {CHECKPOINT_NAME} nor {CONFIG_NAME}): pass the folder "
-            "of a run started with `icl-theory train --out`"
-        )
-    try:
-        data = json.loads(path.read_bytes())
-        if not isinstance(data, dict):
-            raise TypeError("not a JSON object")
-        return TrainConfig.from_json(data)
-    except (ValueError, TypeError, UnicodeDecodeError) as error:
-        raise RunFolderError(
-            f"{path} is not a readable training config ({error}): the run cannot be continued; "
-            "start a new one with `icl-theory train --out`"
-        ) from error
+    like = Trainer(config, devices=jax.devices()[:1]).init_state() if header else None
+    folder.rewrite_config(extended, like)
 
 
 def load_prior(out: str | Path) -> AbstractPrior:
     """The prior a run trained on, as it recorded it (runs older than `prior.json`: rebuilt from
     their config)."""
-    out = Path(out)
-    if (out / PRIOR_NAME).exists():
-        return prior_from_data(json.loads((out / PRIOR_NAME).read_text()))
-    return _recorded_config(out).build_prior()
+    return RunFolder(out).prior()
 
 
 def load_model(out: str | Path, step: int | None = None) -> GPT2:
     """The model of the run in `out`, from its checkpoint (full or finalised), or from its
     snapshot at `step` (`TrainConfig.snapshot_steps`)."""
-    path = Path(out) / CHECKPOINT_NAME if step is None else snapshot_path(out, step)
+    folder = RunFolder(out)
+    path = folder.checkpoint if step is None else folder.snapshot_path(step)
     if step is not None and not path.is_file():
-        kept = sorted(int(p.stem.split("-")[1]) for p in path.parent.glob("step-*.eqx"))
         raise FileNotFoundError(
-            f"{out} keeps no snapshot at step {step}; it keeps {kept or 'none'} "
-            "(TrainConfig.snapshot_steps)"
+            f"{out} keeps no snapshot at step {step}; it keeps "
+            f"{folder.snapshot_steps() or 'none'} (TrainConfig.snapshot_steps)"
         )
+    folder.verify()
     header = read_header(path)
     trainer = Trainer(TrainConfig.from_json(header["config"]), devices=jax.devices()[:1])
     state = trainer.init_state()
@@ -325,211 +227,34 @@ def finalise(out: str | Path) -> Path:
     and data key (a third of the size for AdamW): the form in which a final model is kept. It
     loads and evaluates as before, and can no longer be continued. Atomic; a finalised run is
     left as it is."""
-    path = Path(out) / CHECKPOINT_NAME
-    header = read_header(path)
-    if header.get("contents") == PARAMETERS_ONLY:
-        return path
+    folder = RunFolder(out)
+    if not folder.has_checkpoint():
+        raise RunFolderError(
+            f"{out} holds no checkpoint ({folder.checkpoint}): pass the folder of a finished run"
+        )
+    if folder.is_finalised():
+        return folder.checkpoint
+    header = folder.header()
     config = TrainConfig.from_json(header["config"])
     if int(header["step"]) < config.steps:
         raise RunFolderError(
             f"{out} is live (step {header['step']} of {config.steps}): finish it with "
             f"`icl-theory train --resume {out}` first; only a finished run is finalised"
         )
-    kept = {key: header[key] for key in ("step", "config", "devices") if key in header}
-    save_checkpoint(path, kept | {"contents": PARAMETERS_ONLY}, load_model(out))
-    return path
-
-
-class _Members:
-    """The models a host loop trains: one (`Trainer.run_chunk` as it is) or an ensemble (the
-    same compiled step vmapped over stacked states, see `ensemble.py`). Losses and errors come
-    back with a leading member axis either way."""
-
-    def __init__(self, trainers: list[Trainer]):
-        self.trainers = trainers
-        self.eval_prompts = [evaluation_set(trainer) for trainer in trainers]
-        self.stacked = len(trainers) > 1
-        if self.stacked:
-            step = trainers[0]._chunk
-            self._chunk = jax.jit(
-                lambda state, length: jax.vmap(lambda one: step(one, length))(state),
-                static_argnums=1,
-                donate_argnums=0,
-            )
-
-    def chunk(self, state: TrainState, length: int) -> tuple[TrainState, np.ndarray]:
-        if self.stacked:
-            state, losses = self._chunk(state, length)
-            return state, np.asarray(losses)
-        state, losses = self.trainers[0].run_chunk(state, length)
-        return state, np.asarray(losses)[None]
-
-    def member(self, state: TrainState, index: int) -> TrainState:
-        return jax.tree.map(lambda leaf: leaf[index], state) if self.stacked else state
-
-    def eval_errors(self, state: TrainState, index: int) -> np.ndarray:
-        trainer = self.trainers[index]
-        params = self.member(state, index).params
-        return np.asarray(normalised_error(params, trainer.prior, self.eval_prompts[index]))
-
-
-def _loop(
-    trainer: Trainer, state: TrainState, out: Path, *, progress: bool, stop_at: int | None
-) -> TrainResult:
-    (result,) = _members_loop(_Members([trainer]), state, [out], progress, stop_at)
-    return result
-
-
-def _members_loop(
-    members: _Members,
-    state: TrainState,
-    outs: list[Path],
-    progress: bool,
-    stop_at: int | None,
-) -> list[TrainResult]:
-    config = members.trainers[0].config  # the members differ in their seed only
-    step = int(members.member(state, 0).step)
-    interrupted = False
-    with (
-        _sigint_requests_stop() as stop_requested,
-        Progress(config.steps, step, enabled=progress) as bar,
-    ):
-        while step < config.steps:
-            length = min(config.steps_per_call, config.steps - step)
-            start = time.perf_counter()
-            new_state, losses = members.chunk(state, length)  # (members, length); waits
-            elapsed = time.perf_counter() - start
-            for out, member_losses in zip(outs, losses, strict=True):
-                bad = np.flatnonzero(~np.isfinite(member_losses))
-                if bad.size:
-                    kept = (
-                        f"the last good checkpoint in {out} is unchanged"
-                        if (out / CHECKPOINT_NAME).exists()
-                        else f"no checkpoint had been written yet in {out}"
-                    )
-                    raise TrainingDivergedError(
-                        f"the loss became {member_losses[bad[0]]} at step {step + int(bad[0])}; "
-                        f"{kept}. Lower learning_rate or clip_norm, or check the prior's scale "
-                        "(output_scale='unit'), and start a new run"
-                    )
-            state, step = new_state, step + length
-            rate = length / elapsed
-            learning_rate = members.trainers[0].learning_rate(step - 1)  # of the last step
-            for index, out in enumerate(outs):
-                record = {
-                    "step": step,
-                    "loss": float(losses[index].mean()),
-                    "learning_rate": learning_rate,
-                    "steps_per_s": rate,
-                }
-                _append_metrics(out / METRICS_NAME, record)
-            bar.update(step, float(losses.mean()), rate)
-            if step % config.eval_every == 0 or step == config.steps:
-                for index, out in enumerate(outs):
-                    error = members.eval_errors(state, index)
-                    _append_metrics(
-                        out / METRICS_NAME, {"step": step, "eval_error": error.tolist()}
-                    )
-            if step in config.snapshot_steps:
-                for index, out in enumerate(outs):
-                    _save_snapshot(out, members.trainers[index], members.member(state, index))
-            stopping = stop_requested() or (stop_at is not None and step >= stop_at)
-            if step % config.checkpoint_every == 0 or step == config.steps or stopping:
-                for index, out in enumerate(outs):
-                    _save(out, members.trainers[index], members.member(state, index))
-            if stopping:
-                interrupted = step < config.steps
-                break
-    return [
-        TrainResult(members.member(state, index).params, step, interrupted, out)
-        for index, out in enumerate(outs)
-    ]
-
-
-def _save(out: Path, trainer: Trainer, state: TrainState) -> None:
-    header = {
-        "step": int(state.step),
-        "config": trainer.config.to_json(),
-        "devices": len(trainer.devices),
-    }
-    save_checkpoint(out / CHECKPOINT_NAME, header, state)
+    folder.finalise(load_model(out))
+    return folder.checkpoint
 
 
 def snapshot_path(out: str | Path, step: int) -> Path:
     """Where a run keeps its parameters at `step` (`TrainConfig.snapshot_steps`)."""
-    return Path(out) / SNAPSHOTS_NAME / f"step-{step:09d}.eqx"
-
-
-def _save_snapshot(out: Path, trainer: Trainer, state: TrainState) -> None:
-    step = int(state.step)
-    header = {"step": step, "config": trainer.config.to_json(), "devices": len(trainer.devices)}
-    save_checkpoint(snapshot_path(out, step), header | {"contents": PARAMETERS_ONLY}, state.params)
-
-
-def _append_metrics(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a") as file:
-        file.write(json.dumps(record) + "\n")
-
-
-def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop records written after the checkpoint (a resumed run writes them again), and a last
-    line cut short by a crash. Any other line that is not a metrics record stops the resume with
-    a message naming it: it is not ours to delete."""
-    if not path.exists():
-        return
-    if not path.is_file():
-        raise RunFolderError(
-            f"{path} is not a file: move it aside (the run then continues without its earlier "
-            "metrics)"
-        )
-    try:
-        lines = path.read_bytes().decode().splitlines()
-    except UnicodeDecodeError as error:
-        raise RunFolderError(
-            f"{path} is not text (byte {error.start} is not UTF-8): it is damaged; move it aside "
-            "(the run then continues without its earlier metrics)"
-        ) from error
-    kept = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):  # cut short by a crash: written again on resume
-                continue
-            record = None
-        if not isinstance(record, dict) or type(record.get("step")) is not int:
-            raise RunFolderError(
-                f"{path} line {number} is not a metrics record (a JSON object with an integer "
-                "step): fix or delete that line, or move the file aside"
-            )
-        if record["step"] <= step:
-            kept.append(line)
-    write_atomic(path, "".join(line + "\n" for line in kept).encode())
-
-
-@contextmanager
-def _sigint_requests_stop() -> Iterator[Any]:
-    """The first Ctrl-C asks the loop to stop after the call in flight; the second aborts."""
-    requested = False
-
-    def handler(signum, frame):
-        nonlocal requested
-        if requested:
-            raise KeyboardInterrupt
-        requested = True
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave Ctrl-C alone
-        yield lambda: False
-        return
-    try:
-        yield lambda: requested
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return RunFolder(out).snapshot_path(step)
 
 
 __all__ = [
+    "CONFIG_NAME",
+    "METRICS_NAME",
+    "PRIOR_NAME",
+    "PROVENANCE_NAME",
     "RunFolderError",
     "TrainResult",
     "TrainingDivergedError",

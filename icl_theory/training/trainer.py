@@ -93,7 +93,7 @@ class Trainer:
         self.mesh = jax.sharding.Mesh(np.asarray(self.devices), ("batch",))
         self.replicated = NamedSharding(self.mesh, P())
         self.batch_sharded = NamedSharding(self.mesh, P("batch"))
-        self.run_chunk = jax.jit(self._chunk, static_argnums=1, donate_argnums=0)
+        self.run_chunk = jax.jit(self.chunk, static_argnums=1, donate_argnums=0)
 
     def init_state(self) -> TrainState:
         model = GPT2(self.config.model_config(), self.init_key)
@@ -149,7 +149,10 @@ class Trainer:
         mask = prompts.point_mask.astype(prompts.xs.dtype)
         return jnp.sum(per_point * mask, axis=1) / jnp.maximum(jnp.sum(mask, axis=1), 1)
 
-    def _chunk(self, state: TrainState, length: int) -> tuple[TrainState, Float[Array, " length"]]:
+    def chunk(self, state: TrainState, length: int) -> tuple[TrainState, Float[Array, " length"]]:
+        """`length` training steps from `state`, traced (`run_chunk` is its compiled form; an
+        ensemble vmaps this over stacked states)."""
+
         def one_step(state: TrainState, _):
             prompts = self.prompts_at(state.data_key, state.step)
             prompts = jax.lax.with_sharding_constraint(prompts, self.batch_sharded)

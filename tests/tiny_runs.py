@@ -1,0 +1,58 @@
+"""The tiny run the run-folder tests train, as a config and as command-line options, and the
+command line called in this process."""
+
+import contextlib
+import io
+
+from icl_theory.cli import main
+from icl_theory.training import TrainConfig
+
+TINY = TrainConfig(
+    prior="0.5*dense + 0.5*sparse(k=1)",
+    dim=3,
+    n_points=5,
+    batch_size=4,
+    steps=30,
+    steps_per_call=5,
+    eval_every=10,
+    checkpoint_every=10,
+    eval_prompts=4,
+    warmup_steps=2,
+)
+TINY_ARGS = [
+    "--prior",
+    TINY.prior,
+    "--dim",
+    "3",
+    "--n-points",
+    "5",
+    "--batch-size",
+    "4",
+    "--steps",
+    "30",
+    "--steps-per-call",
+    "5",
+    "--eval-every",
+    "10",
+    "--checkpoint-every",
+    "10",
+    "--eval-prompts",
+    "4",
+    "--warmup-steps",
+    "2",
+    "--no-progress",
+]
+
+
+def run_cli(*arguments: str) -> tuple[int, str]:
+    """`main(arguments)` in this process, with its exit status and what it printed; never a
+    traceback."""
+    stderr, stdout = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+        try:
+            code = main(list(arguments))
+        except SystemExit as exit_:  # argument parsing (tyro) exits on its own
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    printed = stderr.getvalue() + stdout.getvalue()
+    assert "Traceback" not in printed
+    return code, printed
