@@ -335,6 +335,7 @@ def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
         output_scale="unit",
         batch_size=4,
         steps=10,
+        warmup_steps=2,
         steps_per_call=5,
         eval_every=5,
         checkpoint_every=5,

@@ -14,10 +14,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments.linear_study import study
-from experiments.selection_conditions.settings import EXPERIMENTS, NAME, recipes
+from experiments.selection_conditions.settings import EXPERIMENTS, NAME, recipes, study_runs_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
+from icl_theory.tables import runs_table
+from icl_theory.training.run_folder import PARAMETERS_ONLY, RunFolder
 
 LEAST_SQUARES = "least squares"
 DENSE_SPECIALIST = "dense specialist"
@@ -28,6 +30,11 @@ LABELS = {
     BASELINE: "per-prompt mixture (the sparse-regime models)",
     "sparse-specialist": "sparse specialist at step t (matched-data control)",
 }
+
+
+def pilot_name(recipe: str) -> str:
+    """The row of a recipe's seeds trained further than the others (a pilot)."""
+    return f"{recipe}-pilot"
 
 
 def step_name(step: int) -> str:
@@ -42,8 +49,10 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
     s = study(preset)
     positions = [s.k + 1, (s.dim + 1) // 2]
     labels = LABELS | {r.name: r.label for r in recipes(preset)}
+    labels |= {pilot_name(r.name): f"{r.label}, pilot seed alone" for r in recipes(preset)}
+    names = [n for r in recipes(preset) for n in (r.name, pilot_name(r.name))]
     rows, curves = [], {}
-    for name in [BASELINE, "sparse-specialist", *(r.name for r in recipes(preset))]:
+    for name in [BASELINE, "sparse-specialist", *names]:
         path = results_dir(preset, root) / f"{name}.npz"
         if not path.is_file():
             continue
@@ -55,7 +64,28 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
         rows.append((labels.get(name, name), results, last, measures[last]))
     table = _table(preset, rows, positions, root)
     write_text(table, table.read_text() + _steps_table(curves, labels, positions))
-    return [table, _figure(preset, curves, labels, root)]
+    return [table, _figure(preset, curves, labels, root), _runs_page(preset, root)]
+
+
+def _runs_page(preset: str, root: Path | None) -> Path:
+    """`runs.md` beside the runs: each run's state (final, or live at its step) and its
+    training table."""
+    folder = study_runs_dir(preset, root)
+    states = []
+    for run in sorted(p for p in folder.iterdir() if RunFolder(p).has_checkpoint()):
+        header = RunFolder(run).header()
+        steps = RunFolder(run).config().steps
+        final = header.get("contents") == PARAMETERS_ONLY
+        state = "final (parameters only)" if final else f"live at step {header['step']:,}"
+        states.append(f"| {run.name} | {state} of {steps:,} |")
+    text = (
+        f"# Training runs of the selection-conditions study, preset `{preset}`\n\n"
+        "A live run keeps its optimiser state, to continue with `python -m "
+        "experiments.selection_conditions.train NAME ...`; parameter snapshots are not kept in "
+        "the repository (their evaluations are, in `experiments/selection_conditions/results/`)."
+        "\n\n| run | state |\n|---|---|\n" + "\n".join(states) + "\n\n" + runs_table(folder)
+    )
+    return write_text(folder / "runs.md", text)
 
 
 def selection_measure(results: EvalResults, model: str, positions: list[int]) -> dict:
@@ -123,7 +153,8 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         "does; 0: runs least squares), and its excess normalised error over the dense specialist "
         "on dense prompts; 95% bootstrap intervals over prompts and training seeds. Each row at "
         "the latest step its runs keep; core-minutes: the timed training of one ensemble of "
-        "three seeds on one core (for a warm start, on top of its specialist's).\n",
+        "three seeds on one core (for a warm start, on top of its specialist's); a pilot row: "
+        "the seed trained further alone (one seed: not established).\n",
         header,
         "|---|---|---|---|---|" + "---|" * (2 * len(positions) + 1),
     ]

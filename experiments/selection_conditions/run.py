@@ -18,6 +18,7 @@ from experiments.selection_conditions.figures import (
     DENSE_SPECIALIST,
     LEAST_SQUARES,
     SPARSE_SPECIALIST,
+    pilot_name,
     replot,
     results_dir,
     step_name,
@@ -58,7 +59,14 @@ def run(
     }
     written = []
     groups = {BASELINE: specialists["mixture"], "sparse-specialist": specialists["sparse"]}
-    groups |= {r.name: [folder / name for name in r.runs(s, root)] for r in chosen}
+    for r in chosen:
+        runs = [folder / name for name in r.runs(s, root)]
+        groups[r.name] = runs
+        # Seeds trained further than the rest (a pilot continued alone) are a row of their own.
+        latest = {run: _latest_step(run) for run in runs if (run / CHECKPOINT_NAME).exists()}
+        ahead = [run for run, step in latest.items() if step > min(latest.values())]
+        if ahead:
+            groups[pilot_name(r.name)] = ahead
     for name, runs in groups.items():
         if not all((run / CHECKPOINT_NAME).exists() for run in runs):
             continue
@@ -92,6 +100,10 @@ def _kept_models(runs: list[Path], load: bool = True) -> dict[int, list]:
     for step in sorted(steps):
         kept[step] = [_model_at(run, step) for run in runs]
     return kept
+
+
+def _latest_step(run: Path) -> int:
+    return int(read_header(run / CHECKPOINT_NAME)["step"])
 
 
 def _steps(run: Path) -> set[int]:
