@@ -81,7 +81,7 @@ def run(
                 "preset": preset,
                 "recipe": name,
                 "runs": [str(run.relative_to(run.parents[2])) for run in runs],
-                "training_seconds": _training_seconds(runs),
+                "training_seconds": _training_seconds(runs, max(_kept_models(runs, load=False))),
                 "steps": sorted(int(step) for step in _kept_models(runs, load=False)),
             },
         )
@@ -117,9 +117,10 @@ def _model_at(run: Path, step: int):
     return load_model(run)
 
 
-def _training_seconds(runs: list[Path]) -> float:
-    """One member's timed training (the members of an ensemble train together on one core)."""
-    return training_seconds(RunFolder(runs[0]).metrics())
+def _training_seconds(runs: list[Path], step: int) -> float:
+    """One member's timed training to `step` (the members of an ensemble train together on one
+    core; a pilot seed trained further is counted to the step of the row)."""
+    return training_seconds([r for r in RunFolder(runs[0]).metrics() if r["step"] <= step])
 
 
 def _with_earlier_steps(results: EvalResults, path: Path) -> EvalResults:
