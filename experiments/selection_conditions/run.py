@@ -70,6 +70,8 @@ def run(
     for name, runs in groups.items():
         if not all((run / CHECKPOINT_NAME).exists() for run in runs):
             continue
+        if not _kept_models(runs, load=False):  # no step all keep (a seed went on alone):
+            continue  # the saved results stand
         models = {step_name(step): models for step, models in _kept_models(runs).items()}
         results = evaluate(
             references | models,
