@@ -90,9 +90,8 @@ def test_a_run_folder_without_a_manifest_loads_with_a_note(live_run, tmp_path, c
 def test_the_device_count_is_recorded_from_the_start(live_run):
     import json
 
-    for name in ("provenance.json",):
-        data = json.loads((live_run / name).read_text())
-        assert data["devices"] == {"count": 1, "platform": "cpu"}
+    data = json.loads((live_run / "provenance.json").read_text())
+    assert data["devices"] == {"count": 1, "platform": "cpu"}
 
 
 def test_resuming_a_finished_run_writes_nothing(tmp_path):

@@ -23,7 +23,7 @@ FIELDS = frozenset({"step", "loss", "learning_rate", "steps_per_s", "eval_error"
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
     with path.open("a") as file:
-        file.write(json.dumps(record | {CHECK: _check(record)}) + "\n")
+        file.write(_line(record))
 
 
 def read_records(path: Path, *, last_may_be_cut: bool = False) -> list[dict[str, Any]]:
@@ -31,7 +31,20 @@ def read_records(path: Path, *, last_may_be_cut: bool = False) -> list[dict[str,
     line without its newline that does not parse (a write cut short by a crash) is left out,
     and said so on standard error; any other damaged line raises `DamagedRunFileError` naming
     its number."""
+    return _records(path, path.read_bytes(), last_may_be_cut)
+
+
+def keep_records_to(path: Path, step: int) -> None:
+    """Drop the records written after `step` (a resumed run writes them again), and a last line
+    cut short by a crash."""
     data = path.read_bytes()
+    kept = [r for r in _records(path, data, last_may_be_cut=True) if r["step"] <= step]
+    text = "".join(_line(record) for record in kept)
+    if text.encode() != data:  # a read-only finished run is left alone
+        write_atomic(path, text.encode())
+
+
+def _records(path: Path, data: bytes, last_may_be_cut: bool) -> list[dict[str, Any]]:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -52,15 +65,6 @@ def read_records(path: Path, *, last_may_be_cut: bool = False) -> list[dict[str,
     return records
 
 
-def keep_records_to(path: Path, step: int) -> None:
-    """Drop the records written after `step` (a resumed run writes them again), and a last line
-    cut short by a crash."""
-    kept = [r for r in read_records(path, last_may_be_cut=True) if r["step"] <= step]
-    text = "".join(json.dumps(record | {CHECK: _check(record)}) + "\n" for record in kept)
-    if text.encode() != path.read_bytes():  # a read-only finished run is left alone
-        write_atomic(path, text.encode())
-
-
 def _parse(line: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(line)
@@ -78,6 +82,10 @@ def _parse(line: bytes) -> dict[str, Any] | None:
         return None
     check = record.pop(CHECK)
     return record if check == _check(record) else None
+
+
+def _line(record: dict[str, Any]) -> str:
+    return json.dumps(record | {CHECK: _check(record)}) + "\n"
 
 
 def _check(record: dict[str, Any]) -> str:

@@ -95,12 +95,13 @@ def resume(
             Members([trainer]), initial_state(trainer), [folder], progress=progress, stop_at=stop_at
         )
         return result
-    config = folder.config()
-    step = int(folder.header()["step"])
-    if folder.is_finalised() or step >= config.steps:  # finished: nothing to do, nothing written
+    header = folder.header()  # read and checked once
+    config, step = TrainConfig.from_json(header["config"]), int(header["step"])
+    finalised = header.get("contents") == PARAMETERS_ONLY
+    if finalised or step >= config.steps:  # finished: nothing to do, nothing written
         return TrainResult(load_model(folder.path), step, interrupted=False, out=folder.path)
     trainer = Trainer(config, devices)
-    recorded = folder.header().get("devices", 1)
+    recorded = header.get("devices", 1)
     if recorded != len(trainer.devices) and not allow_device_change:
         raise RunFolderError(
             f"{folder.path} was trained on {recorded} device(s) and this process has "
@@ -165,7 +166,7 @@ def _extend(folder: RunFolder, steps: int) -> None:
     """Give the run in `out` a budget of `steps`, if that leaves every step taken unchanged."""
     out = folder.path
     header = folder.header() if folder.has_checkpoint() else None
-    config = folder.config()
+    config = TrainConfig.from_json(header["config"]) if header else folder.recorded_config()
     taken = int(header["step"]) if header else 0
     if header and header.get("contents") == PARAMETERS_ONLY:
         raise RunFolderError(
@@ -232,9 +233,9 @@ def finalise(out: str | Path) -> Path:
         raise RunFolderError(
             f"{out} holds no checkpoint ({folder.checkpoint}): pass the folder of a finished run"
         )
-    if folder.is_finalised():
-        return folder.checkpoint
     header = folder.header()
+    if header.get("contents") == PARAMETERS_ONLY:
+        return folder.checkpoint
     config = TrainConfig.from_json(header["config"])
     if int(header["step"]) < config.steps:
         raise RunFolderError(
