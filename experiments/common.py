@@ -11,18 +11,33 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from experiments.linear_study import LinearStudy, run_name, runs_dir
+from experiments.linear_study import LinearStudy, run_name
 from icl_theory.evaluation import EvalResults
 from icl_theory.predictors import AbstractPredictor
 from icl_theory.tables import sweep_table, value_table
 from icl_theory.training.run import load_model
+from icl_theory.training.run_folder import RunFolder
 
 
 def trained_models(
     s: LinearStudy, label: str, noise: float, seeds: Sequence[int], root: Path | None
 ) -> list[AbstractPredictor]:
     """The finished `LABEL_noiseN_seedS` models of the study, one per seed."""
-    return [load_model(runs_dir(s.name, root) / run_name(label, noise, seed)) for seed in seeds]
+    return [load_model(finished_run(s, run_name(label, noise, seed), root)) for seed in seeds]
+
+
+def finished_run(s: LinearStudy, name: str, root: Path | None) -> Path:
+    """The folder of the study's run `name`; a run another study trains must be finished (this
+    preset cannot train it)."""
+    folder = s.run_folder(name, root)
+    if s.trained_elsewhere(name):
+        run = RunFolder(folder)
+        if not run.has_checkpoint() or int(run.header()["step"]) < run.config().steps:
+            raise FileNotFoundError(
+                f"{folder} holds no finished run, and preset {s.name!r} does not train its own; "
+                f"train it with {s.trained_by}"
+            )
+    return folder
 
 
 def per_seed(models: Mapping[str, Sequence[AbstractPredictor]], seeds: Sequence[int]) -> dict:
@@ -135,7 +150,7 @@ def main(
     run: Callable[..., list[Path]],
     replot: Callable[..., list[Path]],
     argv: list[str] | None = None,
-    presets: Sequence[str] = ("smoke", "small", "sparse-regime", "paper"),
+    presets: Sequence[str] = ("smoke", "small", "sparse-regime", "sparse-regime-warm", "paper"),
 ) -> None:
     """Command line of `python -m experiments.EXPERIMENT.run`."""
     parser = argparse.ArgumentParser(

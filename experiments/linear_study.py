@@ -9,7 +9,7 @@ width-256 GPT-2 with Garg's curriculum). Why the `small` preset is what it is, a
 cost: `experiments/README.md`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from icl_theory.curriculum import Curriculum
@@ -33,6 +33,11 @@ class LinearStudy:
     `n_prompts`, and `selection_prompts` x `selection_queries` for the implied-weight
     diagnostic; `schedule` and `decay_steps` of the learning rate, and the `snapshot_steps` at
     which the models' parameters are kept (for the implied weight against training steps).
+
+    A preset may evaluate runs that another study trains instead of training its own:
+    `runs_from` maps a run name without its seed (`mixture_noise0`) to a folder under
+    `experiments/runs` with `{seed}` in it, and `trained_by` is the command that trains them.
+    `noisy_labels` are the models the noisy setting has, `noisy_seeds` how many seeds.
     """
 
     name: str
@@ -59,6 +64,10 @@ class LinearStudy:
     schedule: Schedule = "cosine"
     decay_steps: int = 0
     snapshot_steps: tuple[int, ...] = ()
+    runs_from: tuple[tuple[str, str], ...] = ()
+    trained_by: str = ""
+    noisy_labels: tuple[str, ...] = ("dense", "sparse", "mixture")
+    noisy_seeds: int = 1
 
     @property
     def noise_levels(self) -> tuple[float, ...]:
@@ -69,7 +78,23 @@ class LinearStudy:
         seed), none without a noisy setting."""
         if self.small_noise is None:
             return {}
-        return self.specialists_and_mixture(self.small_noise, self.seeds[:1])
+        return self.specialists_and_mixture(self.small_noise, self.seeds[: self.noisy_seeds])
+
+    def run_folder(self, name: str, root: Path | None = None) -> Path:
+        """Where the run `LABEL_noiseN_seedS` lives: this preset's runs folder, or the other
+        study's folder that `runs_from` names."""
+        without_seed, seed = name.rsplit("_seed", 1)
+        elsewhere = dict(self.runs_from).get(without_seed)
+        if elsewhere is None:
+            return runs_dir(self.name, root) / name
+        return (root or EXPERIMENTS) / "runs" / elsewhere.format(seed=seed)
+
+    def trained_elsewhere(self, name: str) -> bool:
+        return name.rsplit("_seed", 1)[0] in dict(self.runs_from)
+
+    def own_runs(self, runs: dict) -> dict:
+        """The runs this preset trains itself (those `runs_from` does not name)."""
+        return {name: c for name, c in runs.items() if not self.trained_elsewhere(name)}
 
     def key_lengths(self) -> list[int]:
         """The context lengths the tables report: 1, k + 1, d / 2 (rounded up), d, 2d (within
@@ -127,12 +152,15 @@ class LinearStudy:
         """Run name -> config of the dense, sparse and 50/50 mixture models (the noisy ones
         train for `secondary_steps`)."""
         runs = {}
+        labels = ("dense", "sparse", "mixture") if noise_std == NOISE_FREE else self.noisy_labels
         for seed in seeds:
             for label, prior in (
                 ("dense", "dense"),
                 ("sparse", self.sparse_spec()),
                 ("mixture", self.mixture_spec()),
             ):
+                if label not in labels:
+                    continue
                 runs[run_name(label, noise_std, seed)] = self.config(
                     prior, noise_std=noise_std, seed=seed, secondary=noise_std != NOISE_FREE
                 )
@@ -245,6 +273,34 @@ PRESETS = {
         steps_per_call=100,
     ),
 }
+
+
+# The recipe that made the mixture model select (experiments/selection_conditions): each 50/50
+# mixture model a warm start from the sparse specialist of the same seed, fine-tuned on the
+# mixture for 15,000 steps. The paper's experiments again with those models in place of the
+# mixture models trained from scratch: the specialists are `sparse-regime`'s, and the noisy
+# setting (noise std 0.1, 3 seeds) has the mixture model only (no noisy specialists).
+_WARM = "selection_conditions/warm-sparse{}_seed{{seed}}"
+PRESETS["sparse-regime-warm"] = replace(
+    PRESETS["sparse-regime"],
+    name="sparse-regime-warm",
+    small_noise=0.1,
+    noisy_labels=("mixture",),
+    noisy_seeds=3,
+    runs_from=(
+        ("dense_noise0", "sparse-regime/dense_noise0_seed{seed}"),
+        ("sparse_noise0", "sparse-regime/sparse_noise0_seed{seed}"),
+        ("mixture_noise0", _WARM.format("")),
+        ("mixture-w0.5_noise0", _WARM.format("")),
+        ("mixture-w0.1_noise0", _WARM.format("-w0.1")),
+        ("mixture-w0.9_noise0", _WARM.format("-w0.9")),
+        ("mixture_noise0.1", _WARM.format("-noise0.1")),
+    ),
+    trained_by=(
+        "python -m experiments.selection_conditions.train (its warm-sparse recipes) and "
+        "python -m experiments.dense_sparse_mixture.run --preset sparse-regime"
+    ),
+)
 
 
 def experiment_dir(experiment: str, preset: str, kind: str, root: Path | None = None) -> Path:

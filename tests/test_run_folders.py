@@ -261,6 +261,35 @@ def test_bad_training_options_exit_2_naming_the_option(tmp_path_factory, option,
     assert field in err or option in err, err
 
 
+GOOD_CURRICULUM = {
+    "--dims-start": "1",
+    "--dims-end": "2",
+    "--points-start": "2",
+    "--points-end": "3",
+}
+BAD_CURRICULUM = {
+    "--dims-start": st.sampled_from(["0", "-1", "3", "x"]),  # 3 > dims-end 2
+    "--dims-end": st.sampled_from(["0", "4", "1.5"]),  # 4 > the prior's dim 3
+    "--points-start": st.sampled_from(["0", "9"]),  # 9 > points-end 3
+    "--points-end": st.sampled_from(["1", "6"]),  # 6 > n_points 5; 1 < points-start 2
+    "--interval": st.sampled_from(["0", "-100"]),
+    "--dims-increment": st.sampled_from(["0", "-1"]),
+    "--points-increment": st.sampled_from(["0", "-2"]),
+}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(option=st.sampled_from(sorted(BAD_CURRICULUM)), data=st.data())
+def test_bad_curriculum_options_exit_2_naming_the_option(tmp_path_factory, option, data):
+    options = GOOD_CURRICULUM | {option: data.draw(BAD_CURRICULUM[option])}
+    out = tmp_path_factory.mktemp("fuzz") / "run"
+    arguments = [item for pair in options.items() for item in pair]
+    code, err = run_cli("train", "--out", str(out), *TINY_ARGS, "curriculum", *arguments)
+    assert code == 2, err
+    assert option in err, err  # by its option name, not the parser's internal one
+    assert "tyro" not in err, err
+
+
 DAMAGE = {
     "truncate": lambda data, rng: data[: rng.randrange(len(data))],
     "flip a bit": lambda data, rng: _flip(data, rng),

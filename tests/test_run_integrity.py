@@ -130,7 +130,30 @@ def bad_commands(run: Path, tmp: Path) -> list[tuple[list[str], str]]:
     (tmp / "empty.npz").write_bytes(b"")
     (tmp / "text.npz").write_text("not results\n")
     train_out = ["train", "--out", str(tmp / "new")]
+    curriculum = ["curriculum", "--points-start", "2", "--points-end", "3"]
     return [
+        (
+            [*train_out, *TINY_ARGS, *curriculum, "--dims-start", "3", "--dims-end", "2"],
+            "--dims-start",
+        ),
+        (
+            [*train_out, *TINY_ARGS, *curriculum, "--dims-start", "1", "--dims-end", "99"],
+            "--dims-end",
+        ),
+        (
+            [
+                *train_out,
+                *TINY_ARGS,
+                *curriculum,
+                "--dims-start",
+                "1",
+                "--dims-end",
+                "2",
+                "--interval",
+                "0",
+            ],
+            "--interval",
+        ),
         ([*train_out, *TINY_ARGS, "--warmup-steps", "1000"], "--warmup-steps"),
         ([*train_out, *TINY_ARGS, "--snapshot-steps", "1000"], "--snapshot-steps"),
         (["train", "--resume", str(run), "--dim", "3"], "--dim"),
@@ -162,6 +185,7 @@ def test_bad_input_at_every_entry_point_is_one_line(live_run, tmp_path):
         assert code == 2, (arguments[:4], printed)
         assert named in printed, (arguments[:4], printed)
         assert "Traceback" not in printed
+        assert "tyro" not in printed  # the parser's internal names stay inside it
     # A size refused before anything was written leaves no folder behind.
     assert not (tmp_path / "new").exists()
 

@@ -17,12 +17,14 @@ NAME = "dense_sparse_mixture"
 def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     """Tables and figures of experiment 1 from its saved results."""
     s = study(preset)
-    written = [
-        write_text(
-            runs_dir(preset, root) / "runs.md",
-            f"# Training runs, preset `{preset}`\n\n" + runs_table(runs_dir(preset, root)),
+    written = []
+    if runs_dir(preset, root).is_dir():  # a preset that trains runs of its own
+        written.append(
+            write_text(
+                runs_dir(preset, root) / "runs.md",
+                f"# Training runs, preset `{preset}`\n\n" + runs_table(runs_dir(preset, root)),
+            )
         )
-    ]
     for noise in s.noise_levels:
         tag = f"noise{noise:g}"
         results = EvalResults.load(experiment_dir(NAME, preset, "results", root) / f"{tag}.npz")
@@ -43,28 +45,35 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
 
 def _class_section(subset: EvalResults, class_label: str, own: str, s) -> list[str]:
     positions = s.key_lengths()
-    return [
+    # The noisy setting of a preset may have the mixture model only (no specialists to compare).
+    specialist = [f"{own} model"] if f"{own} model" in subset.names else []
+    text = [
         f"\n## {class_label} prompts: normalised error (95% CI)\n\n",
         curve_table(subset, list(subset.names), positions),
         f"\n## {class_label} prompts: mean normalised error of each training seed "
         "(the seed-to-seed spread an effect must exceed)\n\n",
         seed_table(subset, s.seeds, positions),
-        f"\n## {class_label} prompts: excess over the {own} specialist model\n\n",
-        curve_table(
-            subset,
-            ["mixture model", "Bayes", f"Bayes {own}"],
-            positions,
-            excess_over=f"{own} model",
-        ),
+    ]
+    if specialist:
+        text += [
+            f"\n## {class_label} prompts: excess over the {own} specialist model\n\n",
+            curve_table(
+                subset,
+                ["mixture model", "Bayes", f"Bayes {own}"],
+                positions,
+                excess_over=f"{own} model",
+            ),
+        ]
+    text += [
         f"\n## {class_label} prompts: excess over Bayes of the class (Bayes {own})\n\n",
         curve_table(
             subset,
-            ["mixture model", f"{own} model", "Bayes"],
+            ["mixture model", *specialist, "Bayes"],
             positions,
             excess_over=f"Bayes {own}",
         ),
         f"\n## {class_label} prompts: excess over Bayes of the mixture\n\n",
-        curve_table(subset, ["mixture model", f"{own} model"], positions, excess_over="Bayes"),
+        curve_table(subset, ["mixture model", *specialist], positions, excess_over="Bayes"),
         f"\n## {class_label} prompts: implied weight on the dense class and the "
         "unexplained share (medians over the probed prompts)\n\n",
         _weight_table(subset, positions),
@@ -73,6 +82,7 @@ def _class_section(subset: EvalResults, class_label: str, own: str, s) -> list[s
         "prompts)\n\n",
         _linear_function_table(subset, positions),
     ]
+    return text
 
 
 def _weight_table(results: EvalResults, positions: list[int]) -> str:

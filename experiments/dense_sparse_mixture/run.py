@@ -26,17 +26,17 @@ def run(
     s = study(preset)
     runs = s.specialists_and_mixture(NOISE_FREE, s.seeds)
     runs |= s.noisy_runs()
-    train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
+    train_all(s.own_runs(runs), runs_dir(preset, root), jobs=jobs, progress=progress)
     written = []
     for noise in s.noise_levels:
-        seeds = s.seeds if noise == NOISE_FREE else s.seeds[:1]
+        seeds = s.seeds if noise == NOISE_FREE else s.seeds[: s.noisy_seeds]
+        labels = ("dense", "sparse", "mixture") if noise == NOISE_FREE else s.noisy_labels
         prior = s.mixture(noise_std=noise)
         dense, sparse = prior.components
         standard = baselines(sparse, s.n_points)
         lasso_name = next(name for name in standard.predictors if name.startswith("Lasso"))
         models = {
-            f"{label} model": trained_models(s, label, noise, seeds, root)
-            for label in ("dense", "sparse", "mixture")
+            f"{label} model": trained_models(s, label, noise, seeds, root) for label in labels
         }
         classes = {"Bayes dense": bayes_predictor(dense), "Bayes sparse": bayes_predictor(sparse)}
         each_seed = per_seed(models, seeds)

@@ -27,7 +27,7 @@ def run(
     pretraining class, and of the prompts' own class."""
     s = study(preset)
     train_all(
-        s.specialists_and_mixture(NOISE_FREE, s.seeds),
+        s.own_runs(s.specialists_and_mixture(NOISE_FREE, s.seeds)),
         runs_dir(preset, root),
         jobs=jobs,
         progress=progress,

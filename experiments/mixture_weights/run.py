@@ -27,7 +27,7 @@ def run(
     seeds = s.seeds[: s.weight_seeds]
     runs = s.weighted_mixtures() | s.specialists_and_mixture(NOISE_FREE, seeds)
     runs = {name: config for name, config in runs.items() if not name.startswith("mixture_")}
-    train_all(runs, runs_dir(preset, root), jobs=jobs, progress=progress)
+    train_all(s.own_runs(runs), runs_dir(preset, root), jobs=jobs, progress=progress)
     prior = s.mixture()
     predictors = {}
     for w in s.dense_weights:

@@ -1,6 +1,7 @@
 """`icl-theory train`: a new run, an ensemble of seeds, or the continuation of either."""
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -18,12 +19,27 @@ T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
+class CurriculumOptions(Curriculum):
+    # `Curriculum`'s fields as the `curriculum` sub-command's options, checked after parsing
+    # like `TrainOptions`'s; its help is `Curriculum`'s docstring (set below).
+
+    def __post_init__(self) -> None:
+        pass
+
+    def checked(self) -> Curriculum:
+        return Curriculum(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+
+CurriculumOptions.__doc__ = Curriculum.__doc__
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainOptions(TrainConfig):
     """`TrainConfig`'s fields as `train` options, checked after parsing (`TrainConfig(...)`)
     so that a bad value is reported by its option name rather than inside the parser."""
 
     curriculum: (
-        Annotated[Curriculum, tyro.conf.subcommand("curriculum", prefix_name=False)]
+        Annotated[CurriculumOptions, tyro.conf.subcommand("curriculum", prefix_name=False)]
         | Annotated[None, tyro.conf.subcommand("no-curriculum", prefix_name=False)]
     ) = None
     """Garg's schedule over active dimensions and points: the sub-command `curriculum` with its
@@ -36,7 +52,10 @@ class TrainOptions(TrainConfig):
         pass
 
     def checked(self) -> TrainConfig:
-        return TrainConfig(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if isinstance(self.curriculum, CurriculumOptions):
+            values["curriculum"] = self.curriculum.checked()
+        return TrainConfig(**values)
 
 
 def train(
@@ -137,6 +156,10 @@ def _report(console: Console, results: list) -> int:
     return 0
 
 
+def _option(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
 def _as_options(build: Callable[[], T]) -> T:
     """`build()`, with a bad field reported as the option that set it (`--n-points=0 ...`)."""
     try:
@@ -144,6 +167,8 @@ def _as_options(build: Callable[[], T]) -> T:
     except InvalidField as error:
         if error.owner in ("TrainConfig", "build_prior", "Curriculum"):
             fields = error.field.strip("()").split(",")  # one field, or a tuple of them
-            options = ", ".join("--" + field.strip().replace("_", "-") for field in fields)
-            raise InvalidField(error.owner, options, error.value, error.allowed) from None
+            options = ", ".join(_option(field.strip()) for field in fields)
+            # A bound given by another field (`must be <= points_end=1`) names its option too.
+            allowed = re.sub(r"\b([a-z]+_[a-z_]+)=", lambda m: _option(m[1]) + "=", error.allowed)
+            raise InvalidField(error.owner, options, error.value, allowed) from None
         raise
