@@ -16,10 +16,13 @@ from icl_theory.tables import curve_table, value_table
 NAME = "selection_emergence"
 
 
-def positions_shown(s: LinearStudy) -> list[int]:
-    """k + 1 (the first context that can tell a k-sparse function from a dense one) to d
-    examples (where, noise-free, both classes' predictors know a sparse function and the
-    weight is no longer identified)."""
+def positions_shown(s: LinearStudy, noise: float) -> list[int]:
+    """Noise-free: k + 1 (the first context that can tell a k-sparse function from a dense one)
+    to d examples (where both classes' predictors know a sparse function and the weight is no
+    longer identified). With noise the weight is identified at every length: the table's key
+    lengths."""
+    if noise > 0:
+        return s.key_lengths()
     return [p for p in range(s.k + 1, s.dim + 1) if p < s.n_points]
 
 
@@ -39,11 +42,14 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
     results = EvalResults.load(experiment_dir(NAME, preset, "results", root) / "emergence.npz")
     steps = [int(step) for step in results.config["steps"]]
     seeds = results.seeds(f"mixture model, step {steps[-1]}")
-    positions = positions_shown(s)
-    figure, axes = plt.subplots(1, 3, figsize=(17, 4.8))
+    noise = float(results.config.get("noise_std", 0.0))
+    positions = positions_shown(s, noise)
+    dense, sparse = (results.for_class(label) for label in results.class_names)
+    panels = 4 if noise > 0 else 3
+    figure, axes = plt.subplots(1, panels, figsize=(17 * panels / 3, 4.8))
     text = [
         f"# When the mixture model selects: implied weight against training steps, preset "
-        f"`{preset}` (noise-free)\n",
+        f"`{preset}` ({f'noise std {noise:g}' if noise > 0 else 'noise-free'})\n",
         provenance_line(results),
         "\nThe implied weight on the dense class is the `beta` of the blend "
         "`beta * Bayes dense + (1 - beta) * Bayes sparse` closest to the model's predictions at "
@@ -53,15 +59,16 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
         "and highest seed in brackets; n/a where the weight is not identified (no context, or "
         "both classes' predictors agree).\n",
     ]
-    dense, sparse = (results.for_class(label) for label in results.class_names)
-    # Noise-free, the weight is identified on sparse prompts from k + 1 examples on, and on dense
-    # prompts only up to k (beyond, no k-sparse function fits them): the dense prompts are shown
-    # by their error instead.
     text += _weight_panel(axes[0], sparse, results.class_names[1], steps, seeds, positions)
     text += _error_panel(axes[1], sparse, results.class_names[1], steps, positions)
     dense_positions = [p for p in (1, s.k + 1, (s.dim + 1) // 2, s.dim) if p < s.n_points]
+    if noise > 0:
+        text += _weight_panel(axes[2], dense, results.class_names[0], steps, seeds, positions)
+        dense_positions = positions
+    # Noise-free, the weight is identified on dense prompts only up to k examples (beyond, no
+    # k-sparse function fits them): the dense prompts are shown by their error.
     text += _error_panel(
-        axes[2], dense, results.class_names[0], steps, sorted(set(dense_positions))
+        axes[-1], dense, results.class_names[0], steps, sorted(set(dense_positions))
     )
     figure.tight_layout()
     return [

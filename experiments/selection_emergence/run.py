@@ -8,28 +8,31 @@ results). Reuses experiment 1's mixture models. The question: README.md here.
 
 from pathlib import Path
 
-from experiments.common import main, per_seed
-from experiments.linear_study import (
-    NOISE_FREE,
-    LinearStudy,
-    experiment_dir,
-    run_name,
-    runs_dir,
-    study,
-)
+from experiments.common import finished_run, main, per_seed
+from experiments.linear_study import NOISE_FREE, experiment_dir, run_name, runs_dir, study
 from experiments.selection_emergence.figures import replot
 from icl_theory.evaluation import SelectionProbe, baselines, evaluate
 from icl_theory.predictors import bayes_predictor
 from icl_theory.training.reuse import train_all
 from icl_theory.training.run import load_model
+from icl_theory.training.run_folder import RunFolder
 
 NAME = "selection_emergence"
-PRESETS = ("smoke", "sparse-regime")
+PRESETS = ("smoke", "sparse-regime", "sparse-regime-warm")
+# Whose snapshots are followed: the 50/50 mixture models, noise-free; in `sparse-regime-warm`, its
+# noisy ones (noise std 0.1: the class posterior moves gradually with the context, so the implied
+# weight can be held against it at every context length; the noise-free warm starts keep no
+# snapshots in the repository).
+NOISE = {"sparse-regime-warm": 0.1}
 
 
-def model_steps(s: LinearStudy) -> list[int]:
-    """The training steps evaluated: every snapshot the runs keep, and the final model."""
-    return [step for step in s.snapshot_steps if step < s.steps] + [s.steps]
+def model_steps(folders: list[Path]) -> list[int]:
+    """The training steps evaluated: every snapshot all the runs keep, and the final model."""
+    kept = set.intersection(*(set(RunFolder(folder).snapshot_steps()) for folder in folders))
+    final = {RunFolder(folder).config().steps for folder in folders}
+    if len(final) != 1:
+        raise ValueError(f"the runs {folders} end at different steps {sorted(final)}")
+    return sorted(kept - final) + sorted(final)
 
 
 def model_name(step: int) -> str:
@@ -44,24 +47,29 @@ def run(
     probed prompts) and its error, next to the mixture's Bayes predictor (whose implied weight
     is its class posterior), each class's Bayes predictor, least squares and Lasso."""
     s = study(preset)
-    if not s.snapshot_steps:
+    noise = NOISE.get(preset, NOISE_FREE)
+    names = [run_name("mixture", noise, seed) for seed in s.seeds]
+    configs = s.specialists_and_mixture(noise, s.seeds)
+    train_all(
+        s.own_runs({name: configs[name] for name in names}),
+        runs_dir(preset, root),
+        jobs=jobs,
+        progress=progress,
+    )
+    folders = [finished_run(s, name, root) for name in names]
+    steps = model_steps(folders)
+    if len(steps) == 1:
         raise ValueError(
-            f"preset {preset!r} keeps no snapshots of its models; choose one of {list(PRESETS)}"
+            f"the mixture models of preset {preset!r} keep no snapshots; choose one of "
+            f"{list(PRESETS)}"
         )
-    mixtures = {
-        name: config
-        for name, config in s.specialists_and_mixture(NOISE_FREE, s.seeds).items()
-        if name.startswith("mixture_")
-    }
-    train_all(mixtures, runs_dir(preset, root), jobs=jobs, progress=progress)
-    prior = s.mixture()
+    prior = s.mixture(noise_std=noise)
     dense, sparse = prior.components
-    folders = [runs_dir(preset, root) / run_name("mixture", NOISE_FREE, seed) for seed in s.seeds]
     models = {
         model_name(step): [
-            load_model(folder, None if step == s.steps else step) for folder in folders
+            load_model(folder, None if step == steps[-1] else step) for folder in folders
         ]
-        for step in model_steps(s)
+        for step in steps
     }
     standard = baselines(sparse, s.n_points)
     lasso_name = next(name for name in standard.predictors if name.startswith("Lasso"))
@@ -85,9 +93,9 @@ def run(
         config={
             "preset": s.name,
             "prior_spec": s.mixture_spec(),
-            "noise_std": NOISE_FREE,
+            "noise_std": noise,
             "k": s.k,
-            "steps": model_steps(s),
+            "steps": steps,
         },
     )
     path = experiment_dir(NAME, preset, "results", root) / "emergence.npz"
