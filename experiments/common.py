@@ -151,15 +151,22 @@ def main(
     replot: Callable[..., list[Path]],
     argv: list[str] | None = None,
     presets: Sequence[str] = ("smoke", "small", "sparse-regime", "sparse-regime-warm", "paper"),
+    default: str = "small",
+    can_skip_training: bool = False,
 ) -> None:
-    """Command line of `python -m experiments.EXPERIMENT.run`."""
+    """Command line of `python -m experiments.EXPERIMENT.run`; `can_skip_training` adds
+    `--no-train` (evaluate the runs as they stand: `run(..., train=False)`)."""
     parser = argparse.ArgumentParser(
         prog=f"python -m experiments.{experiment}.run", description=run.__doc__
     )
-    parser.add_argument("--preset", default="small", choices=list(presets))
+    parser.add_argument("--preset", default=default, choices=list(presets))
     parser.add_argument(
         "--jobs", type=int, default=1, help="training processes (one XLA thread each); 2 on 2 cores"
     )
+    if can_skip_training:
+        parser.add_argument(
+            "--no-train", action="store_true", help="evaluate the runs as they stand"
+        )
     parser.add_argument(
         "--replot", action="store_true", help="only redraw tables and figures from saved results"
     )
@@ -167,8 +174,11 @@ def main(
     if arguments.replot:
         written = replot(arguments.preset)
     else:
+        options = {"train": not arguments.no_train} if can_skip_training else {}
         try:
-            written = run(arguments.preset, jobs=arguments.jobs, progress=arguments.jobs <= 1)
+            written = run(
+                arguments.preset, jobs=arguments.jobs, progress=arguments.jobs <= 1, **options
+            )
         except KeyboardInterrupt:
             sys.exit(
                 f"interrupted: every training run stopped at a checkpoint; the same command "

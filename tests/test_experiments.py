@@ -2,8 +2,10 @@
 figures redrawn from saved results alone, and the evaluate / plot commands on the smoke runs."""
 
 import dataclasses
+import hashlib
 import itertools
 import math
+from pathlib import Path
 
 import equinox as eqx
 import numpy as np
@@ -12,22 +14,28 @@ import pytest
 import experiments.dense_sparse_mixture.run as dense_sparse_mixture
 import experiments.intermediate_sparsity.run as intermediate_sparsity
 import experiments.mixture_weights.run as mixture_weights
+import experiments.selection_conditions.run as selection_conditions
 import experiments.selection_emergence.run as selection_emergence
 from experiments import intermediate_sparsity as sweep_settings
 from experiments.dense_sparse_mixture.figures import replot as replot_dense_sparse_mixture
 from experiments.intermediate_sparsity.figures import replot as replot_intermediate_sparsity
 from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
 from experiments.mixture_weights.figures import replot as replot_mixture_weights
+from experiments.selection_conditions.figures import replot as replot_selection_conditions
+from experiments.selection_conditions.settings import study_runs_dir
 from experiments.selection_emergence.figures import replot as replot_selection_emergence
 from icl_theory.cli import main
 from icl_theory.evaluation import EvalResults
 from icl_theory.jobs.quickstart import QUICKSTART, output_folder
+from icl_theory.training.run_folder import RunFolder
 
 EXPERIMENTS = {
     "dense_sparse_mixture": (dense_sparse_mixture.run, replot_dense_sparse_mixture),
     "intermediate_sparsity": (intermediate_sparsity.run, replot_intermediate_sparsity),
     "mixture_weights": (mixture_weights.run, replot_mixture_weights),
     "selection_emergence": (selection_emergence.run, replot_selection_emergence),
+    # After experiment 1: its recipes warm-start from, and are measured against, its specialists.
+    "selection_conditions": (selection_conditions.run, replot_selection_conditions),
 }
 
 
@@ -106,6 +114,20 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
     assert probed_sparse.sum() >= 4  # of the 2 x 8 probed prompts, about half sparse
     assert np.abs(bayes_weight[probed_sparse, s.k + 1]).max() < 1e-6
 
+    # The selection-conditions study: every recipe is a row, and a warm start records the
+    # checkpoint it started from by its SHA-256.
+    conditions = (tmp_path / "selection_conditions/tables/smoke/conditions.md").read_text()
+    for label in ("warm start from the sparse specialist", "balanced", "one step per class"):
+        assert label in conditions
+    warm = RunFolder(study_runs_dir("smoke", tmp_path) / "warm-sparse_seed0")
+    source = warm.provenance()["init_from"]
+    specialist = runs_dir("smoke", tmp_path) / run_name("sparse", NOISE_FREE, 0)
+    assert Path(source["run"]) == specialist
+    assert (
+        source["sha256"]
+        == hashlib.sha256(RunFolder(specialist).checkpoint.read_bytes()).hexdigest()
+    )
+
     runs = runs_dir("smoke", tmp_path)
     seeds = [str(runs / run_name("mixture", NOISE_FREE, seed)) for seed in s.seeds]
     out = tmp_path / "cli.npz"
@@ -122,7 +144,7 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
 def test_a_study_trains_and_evaluates_the_same_prior():
     """The configs carry the mixture as spec text, the evaluations build it as objects: the two
     must be the same prior, field for field."""
-    for preset in ("smoke", "small", "sparse-regime", "paper"):
+    for preset in ("smoke", "small", "sparse-regime", "sparse-regime-warm", "paper"):
         s = study(preset)
         for weight, noise in itertools.product((*s.dense_weights, 0.5), s.noise_levels):
             config = s.config(s.mixture_spec(weight), noise_std=noise, seed=0)

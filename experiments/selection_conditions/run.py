@@ -7,11 +7,11 @@ they reached), evaluates, and draws the table and the figure; `--replot` redraws
 saved results. The question and the measure: README.md here.
 """
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from experiments.common import main
 from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
 from experiments.selection_conditions.figures import (
     BASELINE,
@@ -164,25 +164,12 @@ def _save_compact(results: EvalResults, path: Path) -> Path:
     ).save(path)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m experiments.selection_conditions.run")
-    parser.add_argument("--preset", default="sparse-regime", choices=["smoke", "sparse-regime"])
-    parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--no-train", action="store_true", help="evaluate the runs as they stand")
-    parser.add_argument("--replot", action="store_true", help="only redraw table and figure")
-    arguments = parser.parse_args(argv)
-    if arguments.replot:
-        written = replot(arguments.preset)
-    else:
-        written = run(
-            arguments.preset,
-            jobs=arguments.jobs,
-            progress=arguments.jobs <= 1,
-            train=not arguments.no_train,
-        )
-    for path in written:
-        print(path)
-
-
 if __name__ == "__main__":
-    main()
+    main(
+        "selection_conditions",
+        run,
+        replot,
+        presets=("smoke", "sparse-regime"),
+        default="sparse-regime",
+        can_skip_training=True,
+    )

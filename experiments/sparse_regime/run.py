@@ -6,12 +6,12 @@ analyses; `--no-train` analyses the runs as they stand (partial runs give their 
 `--replot` redraws the tables and figures from the saved results. The question: README.md here.
 """
 
-import argparse
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from experiments.common import main
 from experiments.sparse_regime.figures import replot
 from experiments.sparse_regime.settings import (
     FINAL_PROMPTS,
@@ -165,31 +165,12 @@ def _share_removed(errors: np.ndarray, reference: np.ndarray, positions: list[in
     return shares
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m experiments.sparse_regime.run", description=run.__doc__
-    )
-    parser.add_argument("--preset", default="small", choices=["smoke", "small"])
-    parser.add_argument(
-        "--jobs", type=int, default=1, help="training processes (one XLA thread each); 2 on 2 cores"
-    )
-    parser.add_argument("--no-train", action="store_true", help="analyse the runs as they stand")
-    parser.add_argument(
-        "--replot", action="store_true", help="only redraw tables and figures from saved results"
-    )
-    arguments = parser.parse_args(argv)
-    if arguments.replot:
-        written = replot(arguments.preset)
-    else:
-        written = run(
-            arguments.preset,
-            jobs=arguments.jobs,
-            progress=arguments.jobs <= 1,
-            train=not arguments.no_train,
-        )
-    for path in written:
-        print(path)
-
-
 if __name__ == "__main__":
-    main()
+    main(
+        "sparse_regime",
+        run,
+        replot,
+        presets=("smoke", "small"),
+        default="small",
+        can_skip_training=True,
+    )
