@@ -104,10 +104,11 @@ FOLLOW_UPS: dict[str, tuple[Recipe, ...]] = {
             "sparse",
             _SEEDS,
         ),
+        # Shorter (the noise-free warm starts kept a flat share from step 500 to their decay).
         Recipe(
             "warm-sparse-noise0.1",
             "warm start from the sparse specialist, noise std 0.1",
-            (*_WARM, ("noise_std", 0.1)),
+            (*_warm_start(6000, 2000, (500, 1000, 2000, 4000)), ("noise_std", 0.1)),
             "sparse",
             _SEEDS,
         ),
