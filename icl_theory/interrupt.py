@@ -61,6 +61,12 @@ def deferred() -> Iterator[None]:
 def entry_point() -> int:
     """The `icl-theory` program: the libraries load with Ctrl-C deferred, then the command runs
     (exit 130 with one line if Ctrl-C came during the loading)."""
+    from icl_theory.cli.help_pages import kept_page
+
+    page = kept_page(sys.argv[1:])
+    if page is not None:  # --help: the kept page, without loading the libraries
+        sys.stdout.write(page)
+        return 0
     defer()
     try:
         from icl_theory import cli

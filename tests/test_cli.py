@@ -5,11 +5,12 @@ import inspect
 import shlex
 import shutil
 import subprocess
+import sys
 
 import docstring_parser
 import pytest
 
-from icl_theory.cli import COMMANDS, EXAMPLES, TrainOptions, main
+from icl_theory.cli import COMMANDS, EXAMPLES, TrainOptions, help_pages, main
 from icl_theory.curriculum import Curriculum
 
 
@@ -117,3 +118,30 @@ def test_train_takes_a_batch_composition_and_a_warm_start(tmp_path, capsys):
     assert main(["train", *mixture, *common, *missing]) == 2
     err = capsys.readouterr().err
     assert "nowhere" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_kept_help_pages_are_the_live_ones_and_print_without_the_libraries():
+    """`icl-theory --help` prints a page kept in the package (no JAX import); each must be what
+    the parser prints now: rerun `python -m icl_theory.cli.help_pages` after changing a command."""
+    # In a process of its own: the test run's import hooks change how docstrings wrap.
+    check = [sys.executable, "-m", "icl_theory.cli.help_pages", "--check"]
+    done = subprocess.run(check, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for words in (("train",), ()):
+        done = subprocess.run(
+            [sys.executable, "-c", PROGRAM_WITHOUT_JAX, *words, "-h"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout == help_pages.kept_page([*words, "-h"])
+    # Anything more than command words and a help flag goes to the parser.
+    assert help_pages.kept_page(["train", "--steps", "5", "--help"]) is None
+    assert help_pages.kept_page(["train"]) is None
+
+
+# The console script's entry point, failing if anything imported JAX on the way.
+PROGRAM_WITHOUT_JAX = (
+    "import sys; from icl_theory.interrupt import entry_point; code = entry_point(); "
+    "assert 'jax' not in sys.modules, 'jax was imported'; sys.exit(code)"
+)

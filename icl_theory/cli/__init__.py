@@ -1,63 +1,30 @@
 """The `icl-theory` command line: one subcommand per job, typed options over the library's API.
 
-commands.py  sample, priors, finalise, evaluate, plot, quickstart
-train.py     train (new runs, ensembles, continuations)
-checks.py    input checks the library does not make (seeds, output paths, resume options)
-help.py      examples after --help; docstrings unwrapped for tyro
-errors.py    exit statuses; one-line messages for failed file operations
+app.py         `main`: the parser over the commands, and how errors end
+commands.py    sample, priors, finalise, evaluate, plot, quickstart
+train.py       train (new runs, ensembles, continuations)
+checks.py      input checks the library does not make (seeds, output paths, resume options)
+help.py        examples after --help; docstrings unwrapped for tyro
+help_pages.py  every --help page kept as text, printed without loading the libraries
+errors.py      exit statuses; one-line messages for failed file operations
+
+The names below load on first use, so that `help_pages` (and the program's start) can be
+imported without JAX.
 """
 
-import sys
-from typing import Annotated
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import tyro
+if TYPE_CHECKING:
+    from icl_theory.cli.app import COMMANDS, EXAMPLES, TrainOptions, main
 
-from icl_theory.cli.checks import check_resume_options
-from icl_theory.cli.commands import evaluate, finalise, plot, priors, quickstart, sample
-from icl_theory.cli.errors import BAD_INPUT, INTERRUPTED, describe_os_error
-from icl_theory.cli.help import EXAMPLES, print_examples, with_unwrapped_arguments
-from icl_theory.cli.train import TrainOptions, train
-
-COMMANDS = {
-    name: with_unwrapped_arguments(command)
-    for name, command in {
-        "sample": sample,
-        "priors": priors,
-        "train": train,
-        "finalise": finalise,
-        "evaluate": evaluate,
-        "plot": plot,
-        "quickstart": quickstart,
-    }.items()
-}
+_LAZY = {"COMMANDS", "EXAMPLES", "TrainOptions", "main"}
 
 
-def main(args: Annotated[list[str] | None, "argv without the program name"] = None) -> int:
-    try:
-        check_resume_options(sys.argv[1:] if args is None else args)
-        code = tyro.extras.subcommand_cli_from_dict(
-            COMMANDS,
-            prog="icl-theory",
-            description="In-context learning of function classes vs the exact Bayes predictor.",
-            args=args,
-        )
-    except SystemExit as exit:
-        print_examples(sys.argv[1:] if args is None else args)
-        raise exit
-    except KeyboardInterrupt:
-        print(
-            "icl-theory: interrupted; a training run continues with `icl-theory train --resume "
-            "RUN` (from its checkpoint, or from step 0 if it had none)",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
-    except OSError as error:
-        print(f"icl-theory: error: {describe_os_error(error)}", file=sys.stderr)
-        return BAD_INPUT
-    except (ValueError, KeyError, RuntimeError) as error:
-        print(f"icl-theory: error: {error}", file=sys.stderr)
-        return BAD_INPUT
-    return code if isinstance(code, int) else 0
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'icl_theory.cli' has no attribute {name!r}")
+    return getattr(importlib.import_module("icl_theory.cli.app"), name)
 
 
 __all__ = ["COMMANDS", "EXAMPLES", "TrainOptions", "main"]
