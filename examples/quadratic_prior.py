@@ -33,8 +33,7 @@ from icl_theory.predictors import (
     gaussian_linear_posterior,
     register_bayes_predictor,
 )
-from icl_theory.priors import AbstractPrior, register_prior
-from icl_theory.priors.base import dim_mask
+from icl_theory.priors import AbstractPrior, dim_mask, register_prior
 from icl_theory.training import TrainConfig, load_model, train
 
 Xs = Float[Array, "n_points dim"]

@@ -145,3 +145,11 @@ PROGRAM_WITHOUT_JAX = (
     "import sys; from icl_theory.interrupt import entry_point; code = entry_point(); "
     "assert 'jax' not in sys.modules, 'jax was imported'; sys.exit(code)"
 )
+
+
+def test_a_mistyped_command_is_named_with_the_closest_one(capsys):
+    assert main(["trian", "--steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'trian' (did you mean 'train'?)" in err
+    assert main(["zzz"]) == 2
+    assert "did you mean" not in capsys.readouterr().err  # nothing close: the list only

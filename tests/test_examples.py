@@ -2,6 +2,11 @@
 its exact Bayes predictor against an independent computation, and its training and evaluation
 through the public API."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import equinox as eqx
 import numpy as np
 import pytest
@@ -62,3 +67,45 @@ def test_the_example_trains_and_evaluates_against_its_bayes_predictor(tmp_path):
     # 3 distinct features at d = 2, noise std 0.1: Bayes is close to exact from a few points.
     assert bayes[-1] < 0.1
     assert np.all(np.isfinite(loaded.mean("transformer")))
+
+
+# A prior of one's own at the command line ------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def _icl_theory(*arguments: str, cwd: Path, pythonpath: str = "") -> subprocess.CompletedProcess:
+    """The `icl-theory` program in a fresh process (no prior registered by this test run)."""
+    code = "import sys; from icl_theory.interrupt import entry_point; sys.exit(entry_point())"
+    environment = os.environ | {"PYTHONPATH": pythonpath}
+    return subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+    )
+
+
+def test_a_prior_of_ones_own_works_on_the_command_line_by_import_or_entry_point(tmp_path):
+    sample = ["sample", "--prior", "0.5*dense + 0.5*quadratic(scale=0.5)", "--dim", "2"]
+    sample += ["--batch", "8", "--n-points", "3"]
+    unknown = _icl_theory(*sample, cwd=tmp_path)
+    assert unknown.returncode == 2 and "--import MODULE" in unknown.stderr
+    # `--import` from the folder the module is found in.
+    imported = _icl_theory("--import", "examples.quadratic_prior", *sample, cwd=REPOSITORY)
+    assert imported.returncode == 0, imported.stderr
+    assert "Quadratic" in imported.stdout
+    # An installed package's entry point, from anywhere: a distribution's metadata naming the
+    # module in the group `icl_theory.priors`, as `pip install` would leave it.
+    metadata = tmp_path / "site" / "my_priors-1.0.dist-info"
+    metadata.mkdir(parents=True)
+    (metadata / "METADATA").write_text("Metadata-Version: 2.1\nName: my-priors\nVersion: 1.0\n")
+    (metadata / "entry_points.txt").write_text(
+        "[icl_theory.priors]\nquadratic = examples.quadratic_prior\n"
+    )
+    path = os.pathsep.join([str(tmp_path / "site"), str(REPOSITORY)])
+    installed = _icl_theory(*sample, cwd=tmp_path, pythonpath=path)
+    assert installed.returncode == 0, installed.stderr
+    listed = _icl_theory("priors", cwd=tmp_path, pythonpath=path)
+    assert "quadratic (Quadratic): dim, scale, noise_std" in listed.stdout

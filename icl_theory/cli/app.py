@@ -6,7 +6,7 @@ from typing import Annotated
 
 import tyro
 
-from icl_theory.cli.checks import check_resume_options
+from icl_theory.cli.checks import check_command, check_resume_options, import_modules
 from icl_theory.cli.commands import evaluate, finalise, plot, priors, quickstart, sample
 from icl_theory.cli.errors import BAD_INPUT, INTERRUPTED, describe_os_error
 from icl_theory.cli.help import EXAMPLES, print_examples, with_unwrapped_arguments
@@ -26,17 +26,24 @@ COMMANDS = {
 }
 
 
+DESCRIPTION = (
+    "In-context learning of function classes vs the exact Bayes predictor. `--import MODULE` "
+    "(before the command, repeatable) imports a module that registers priors of your own, e.g. "
+    "`icl-theory --import my_priors sample --prior quadratic`; an installed package does so "
+    "through the entry-point group `icl_theory.priors`."
+)
+
+
 def main(args: Annotated[list[str] | None, "argv without the program name"] = None) -> int:
     try:
-        check_resume_options(sys.argv[1:] if args is None else args)
+        args = import_modules(sys.argv[1:] if args is None else args)
+        check_command(args, COMMANDS)
+        check_resume_options(args)
         code = tyro.extras.subcommand_cli_from_dict(
-            COMMANDS,
-            prog="icl-theory",
-            description="In-context learning of function classes vs the exact Bayes predictor.",
-            args=args,
+            COMMANDS, prog="icl-theory", description=DESCRIPTION, args=args
         )
     except SystemExit as exit:
-        print_examples(sys.argv[1:] if args is None else args)
+        print_examples(args or [])
         raise exit
     except KeyboardInterrupt:
         print(

@@ -1,9 +1,13 @@
 """Checks of command-line input that the library's own checks do not cover: seed ranges,
 output paths, and options that `train --resume` would otherwise ignore."""
 
+import importlib
+import os
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-from icl_theory._validation import InvalidField
+from icl_theory._validation import InvalidField, did_you_mean
 
 # What `train --resume RUN` takes besides the run: the rest of a run's settings are its own.
 RESUME_OPTIONS = ("--resume", "--allow-device-change", "--no-allow-device-change", "--extend-to")
@@ -24,6 +28,31 @@ def check_output_path(option: str, path: str) -> None:
             raise InvalidField(
                 "cli", option, path, f"lies below {parent}, which is a file: choose another path"
             )
+
+
+def import_modules(args: list[str]) -> list[str]:
+    """Import the modules named by leading `--import MODULE` options (from the current folder or
+    installed: their priors register) and return the rest of the arguments."""
+    while args[:1] == ["--import"]:
+        if len(args) < 2:
+            raise ValueError("--import needs a module name, e.g. `--import my_priors`")
+        module, args = args[1], args[2:]
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())  # as `python -m` would find it
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ValueError(f"--import {module}: {error}") from None
+    return args
+
+
+def check_command(args: list[str], commands: Iterable[str]) -> None:
+    """A mistyped command is named with the closest one (`trian`: did you mean 'train'?)."""
+    if args and not args[0].startswith("-") and args[0] not in commands:
+        raise ValueError(
+            f"unknown command {args[0]!r}{did_you_mean(args[0], commands)}; the commands are "
+            f"{', '.join(commands)} (`icl-theory --help`)"
+        )
 
 
 def check_resume_options(args: list[str]) -> None:

@@ -16,7 +16,7 @@ from icl_theory._validation import check_positive_int
 from icl_theory.cli.checks import check_output_path, check_seed
 from icl_theory.jobs.summary import summarise
 from icl_theory.memory import check_fits, prompts_bytes
-from icl_theory.priors.registry import PRIORS, OutputScale, build_prior
+from icl_theory.priors.registry import PRIORS, OutputScale, build_prior, load_plugins
 from icl_theory.prompts import sample_prompts
 
 
@@ -83,6 +83,7 @@ def sample(
 def priors() -> None:
     """List the registered prior names and their fields (usable as keywords in a prior spec)."""
     console = Console()
+    load_plugins()
     for name, cls in PRIORS.items():
         fields = [f.name for f in dataclasses.fields(cls) if f.init]
         console.print(f"[bold]{name}[/bold] ({cls.__name__}): {', '.join(fields)}")

@@ -1,6 +1,6 @@
 """Priors over functions (the function classes) and input distributions."""
 
-from icl_theory.priors.base import AbstractPrior, Task
+from icl_theory.priors.base import AbstractPrior, Task, dim_mask
 from icl_theory.priors.convex import ConvexCombination, PairTask
 from icl_theory.priors.inputs import (
     AbstractInputDistribution,
@@ -14,7 +14,7 @@ from icl_theory.priors.linear import AbstractLinearPrior, DenseLinear, LinearTas
 from icl_theory.priors.mixture import Mixture, MixtureTask, drawn_class_variance
 from icl_theory.priors.pool import FinitePool
 from icl_theory.priors.probabilistic import prior_model
-from icl_theory.priors.registry import PRIORS, build_prior, register_prior
+from icl_theory.priors.registry import PRIORS, build_prior, load_plugins, register_prior
 from icl_theory.priors.relu import ReluNetwork, ReluTask
 from icl_theory.priors.serialise import prior_from_data, prior_to_data
 from icl_theory.priors.sinusoid import Sinusoid, SinusoidTask
@@ -44,7 +44,9 @@ __all__ = [
     "SubspaceGaussian",
     "Task",
     "build_prior",
+    "dim_mask",
     "drawn_class_variance",
+    "load_plugins",
     "prior_from_data",
     "prior_model",
     "prior_to_data",

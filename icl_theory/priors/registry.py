@@ -9,11 +9,16 @@ A spec is a small expression, parsed with Python's `ast` (no `eval`; only the fo
     pool(dense, size=64, seed=0)            a finite task pool drawn from a base prior
 
 `dim` and `noise_std` given to `build_prior` are defaults for every class in the spec; a class's
-own keyword overrides them. Adding a prior is one module plus one `register_prior` line.
+own keyword overrides them. Adding a prior is one module plus one `register_prior` line; an
+installed package makes its priors known everywhere by naming that module in the entry-point
+group `icl_theory.priors` (`load_plugins`), and the command line's `--import MODULE` does the same
+for a module that is not installed.
 """
 
 import ast
 import dataclasses
+import functools
+import importlib.metadata
 from typing import Any, Literal
 
 from icl_theory._validation import did_you_mean, invalid
@@ -48,6 +53,26 @@ register_prior("linear", DenseLinear)
 register_prior("sparse", SparseLinear)
 register_prior("sinusoid", Sinusoid)
 register_prior("relu", ReluNetwork)
+
+
+PLUGIN_GROUP = "icl_theory.priors"
+
+
+@functools.cache
+def load_plugins() -> None:
+    """Load, once, what installed packages name in the entry-point group `icl_theory.priors`: a
+    module whose import registers its priors (`register_prior`), or a function of no arguments
+    that does. Called where a prior name is not known yet."""
+    for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        try:
+            loaded = entry.load()
+            if callable(loaded):
+                loaded()
+        except Exception as error:
+            raise ValueError(
+                f"the prior plugin {entry.name!r} ({entry.value}, entry-point group "
+                f"{PLUGIN_GROUP!r}) failed to load: {error}"
+            ) from error
 
 
 def known_names() -> str:
@@ -160,12 +185,15 @@ class _Builder:
 
     def check_name(self, name: str) -> None:
         if name not in PRIORS:
+            load_plugins()
+        if name not in PRIORS:
             raise invalid(
                 "build_prior",
                 "prior",
                 name,
                 f"unknown prior name{did_you_mean(name, [*PRIORS, *COMBINATORS])}; known: "
-                f"{known_names()}",
+                f"{known_names()} (a prior of your own: `register_prior`; on the command line "
+                "`icl-theory --import MODULE ...`)",
             )
 
     def leaf(self, name: str, keywords: dict[str, Any]) -> AbstractPrior:

@@ -18,7 +18,7 @@ from icl_theory.priors.base import AbstractPrior
 from icl_theory.priors.convex import ConvexCombination
 from icl_theory.priors.mixture import Mixture
 from icl_theory.priors.pool import FinitePool
-from icl_theory.priors.registry import PRIORS
+from icl_theory.priors.registry import PRIORS, load_plugins
 
 COMBINATORS: tuple[type[AbstractPrior], ...] = (Mixture, ConvexCombination, FinitePool)
 
@@ -35,8 +35,10 @@ def prior_from_data(data: dict[str, Any]) -> AbstractPrior:
     """The prior `prior_to_data` wrote (equal to the original: `eqx.tree_equal`)."""
     if not isinstance(data, dict) or set(data) != {"class", "args"}:
         raise invalid("prior_from_data", "data", data, "needs the keys 'class' and 'args'")
-    classes = {cls.__name__: cls for cls in (*PRIORS.values(), *COMBINATORS)}
     name = data["class"]
+    if name not in {cls.__name__ for cls in PRIORS.values()}:
+        load_plugins()
+    classes = {cls.__name__: cls for cls in (*PRIORS.values(), *COMBINATORS)}
     if name not in classes:
         raise invalid(
             "prior_from_data",
