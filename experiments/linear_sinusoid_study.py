@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.common import per_seed
+from experiments.paths import runs_dir
 from icl_theory.predictors import AbstractPredictor, bayes_predictor
 from icl_theory.predictors.baselines import NearestNeighbours
 from icl_theory.predictors.gaussian_process import GaussianProcessRBF
@@ -19,7 +20,6 @@ from icl_theory.priors import DenseLinear, Mixture, Sinusoid
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.run import load_model
 
-EXPERIMENTS = Path(__file__).resolve().parent
 LABELS = ("linear", "sinusoid", "mixture")
 TEMPERING = 3.0
 TEMPERED = "Bayes pretraining mixture, noise x3"
@@ -126,7 +126,7 @@ class LinearSinusoidStudy:
         }
 
     def runs_dir(self, root: Path | None = None) -> Path:
-        return (root or EXPERIMENTS) / "runs" / self.runs_folder
+        return runs_dir(self.runs_folder, root)
 
     def models(self, root: Path | None = None) -> dict[str, list[AbstractPredictor]]:
         """`"LABEL model"` -> its trained models, one per seed."""

@@ -12,12 +12,12 @@ cost: `experiments/README.md`.
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from experiments.paths import EXPERIMENTS, experiment_dir, runs_dir
 from icl_theory.curriculum import Curriculum
 from icl_theory.priors import DenseLinear, Mixture, SparseLinear
 from icl_theory.training.config import Schedule, TrainConfig
 
 NOISE_FREE = 0.0
-EXPERIMENTS = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -301,17 +301,6 @@ PRESETS["sparse-regime-warm"] = replace(
         "python -m experiments.dense_sparse_mixture.run --preset sparse-regime"
     ),
 )
-
-
-def experiment_dir(experiment: str, preset: str, kind: str, root: Path | None = None) -> Path:
-    """`experiments/EXPERIMENT/KIND/PRESET` (KIND: results, figures, tables); `root` replaces
-    the `experiments` folder (the tests write to a temporary one)."""
-    return (root or EXPERIMENTS) / experiment / kind / preset
-
-
-def runs_dir(preset: str, root: Path | None = None) -> Path:
-    """Training runs shared by the experiments: `experiments/runs/PRESET/NAME`."""
-    return (root or EXPERIMENTS) / "runs" / preset
 
 
 def study(preset: str) -> LinearStudy:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from experiments.common import controls_section, provenance_line, sweep_panels
 from experiments.linear_sinusoid_study import CONTROLS, PRETRAINING_BAYES, study
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text

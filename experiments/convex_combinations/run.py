@@ -9,7 +9,7 @@ from pathlib import Path
 from experiments.common import main
 from experiments.convex_combinations.figures import replot
 from experiments.linear_sinusoid_study import study
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from icl_theory.evaluation import evaluate
 from icl_theory.predictors import bayes_predictor
 from icl_theory.priors import ConvexCombination, DenseLinear, Sinusoid

@@ -10,7 +10,7 @@ from pathlib import Path
 from experiments.common import main
 from experiments.frequency_extrapolation.figures import replot
 from experiments.linear_sinusoid_study import study
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from icl_theory.evaluation import evaluate
 from icl_theory.predictors import bayes_predictor
 from icl_theory.training.reuse import train_all

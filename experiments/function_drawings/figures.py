@@ -6,7 +6,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from icl_theory.plotting import save_figure
 
 NAME = "function_drawings"

@@ -17,7 +17,7 @@ import numpy as np
 from experiments.common import main
 from experiments.function_drawings.figures import replot
 from experiments.linear_sinusoid_study import LinearSinusoidStudy, study
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from icl_theory.evaluation import evaluation_prompts, query_predictions
 from icl_theory.predictors import bayes_predictor
 from icl_theory.priors import AbstractPrior, ConvexCombination, DenseLinear, Sinusoid

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
+from experiments.paths import runs_dir
 from icl_theory.plotting import save_figure
 from icl_theory.records import provenance, write_json_atomic, write_text
 from icl_theory.training.config import TrainConfig
@@ -26,8 +27,7 @@ from icl_theory.training.metrics_log import METRICS_NAME
 from icl_theory.training.run_folder import RunFolder
 
 HERE = Path(__file__).resolve().parent
-EXPERIMENTS = HERE.parent
-DEFAULT_RUNS = ("runs/sparse-regime-no-curriculum", "runs/sparse-regime")
+DEFAULT_RUNS = ("sparse-regime-no-curriculum", "sparse-regime")
 LEVEL = 0.9
 SMOOTHING_STEPS = 1000  # the figure's trailing mean, for legibility only
 
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         "runs",
         nargs="*",
         type=Path,
-        default=[EXPERIMENTS / folder for folder in DEFAULT_RUNS],
+        default=[runs_dir(folder) for folder in DEFAULT_RUNS],
         help="runs folders (each holding run folders); default: the sparse-regime runs",
     )
     parser.add_argument(

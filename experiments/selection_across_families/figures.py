@@ -6,7 +6,7 @@ import numpy as np
 
 from experiments.common import provenance_line, seed_table
 from experiments.linear_sinusoid_study import LinearSinusoidStudy, study
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import nan_quantile, save_figure, summary_figure
 from icl_theory.records import write_text

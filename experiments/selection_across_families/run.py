@@ -8,7 +8,7 @@ from pathlib import Path
 
 from experiments.common import main
 from experiments.linear_sinusoid_study import study
-from experiments.linear_study import experiment_dir
+from experiments.paths import experiment_dir
 from experiments.selection_across_families.figures import replot
 from icl_theory.evaluation import SelectionProbe, baselines, evaluate
 from icl_theory.predictors import bayes_predictor

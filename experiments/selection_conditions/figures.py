@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments.linear_study import study
-from experiments.selection_conditions.settings import EXPERIMENTS, NAME, recipes, study_runs_dir
+from experiments.paths import experiment_dir
+from experiments.selection_conditions.settings import NAME, recipes, study_runs_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
@@ -42,7 +43,7 @@ def step_name(step: int) -> str:
 
 
 def results_dir(preset: str, root: Path | None = None) -> Path:
-    return (root or EXPERIMENTS) / NAME / "results" / preset
+    return experiment_dir(NAME, preset, "results", root)
 
 
 def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[Path]:
@@ -180,7 +181,7 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
             f"{' with uncommitted changes' if git.get('dirty') else ''}; training code of each "
             "run: `experiments/runs/selection_conditions/runs.md`.\n"
         )
-    path = (root or EXPERIMENTS) / NAME / "tables" / preset / "conditions.md"
+    path = experiment_dir(NAME, preset, "tables", root) / "conditions.md"
     return write_text(path, "\n".join(lines) + "\n")
 
 
@@ -227,5 +228,5 @@ def _figure(preset: str, curves: dict, labels: dict, root: Path | None) -> Path:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="x-small")
     figure.tight_layout()
-    folder = (root or EXPERIMENTS) / NAME / "figures" / preset
+    folder = experiment_dir(NAME, preset, "figures", root)
     return save_figure(figure, folder / "conditions.png")

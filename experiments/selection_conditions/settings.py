@@ -12,12 +12,11 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from experiments import paths
 from experiments.linear_study import NOISE_FREE, LinearStudy, run_name, runs_dir, study
 from icl_theory.training.config import TrainConfig
 
 NAME = "selection_conditions"
-EXPERIMENTS = Path(__file__).resolve().parent.parent
-REPOSITORY = EXPERIMENTS.parent
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Recipe:
         source = runs_dir(s.name, root) / run_name(self.init_from, NOISE_FREE, seed)
         # Relative to the repository when it is the committed run, so the recorded config is
         # the same on every machine; absolute under a temporary `root` (the tests).
-        init_from = str(source.relative_to(REPOSITORY)) if root is None else str(source)
+        init_from = str(source.relative_to(paths.REPOSITORY)) if root is None else str(source)
         return dataclasses.replace(config, init_from=init_from)
 
     def runs(self, s: LinearStudy, root: Path | None = None) -> dict[str, TrainConfig]:
@@ -140,5 +139,4 @@ def follow_up(preset: str, name: str) -> Recipe:
 
 def study_runs_dir(preset: str, root: Path | None = None) -> Path:
     """`experiments/runs/selection_conditions` (`..._PRESET` for other presets)."""
-    folder = NAME if preset == "sparse-regime" else f"{NAME}_{preset}"
-    return (root or EXPERIMENTS) / "runs" / folder
+    return paths.runs_dir(NAME if preset == "sparse-regime" else f"{NAME}_{preset}", root)

@@ -7,9 +7,9 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from experiments import paths
 from icl_theory.training.config import TrainConfig
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent
 NAME = "sparse_regime"
 
 
@@ -100,11 +100,11 @@ def settings(preset: str) -> tuple[Setting, ...]:
 
 def output_dir(kind: str, preset: str, root: Path | None = None) -> Path:
     """`experiments/sparse_regime/KIND/PRESET` (KIND: results, figures, tables)."""
-    return (root or EXPERIMENTS) / NAME / kind / preset
+    return paths.experiment_dir(NAME, preset, kind, root)
 
 
 def runs_dir(preset: str, root: Path | None = None) -> Path:
     """`experiments/runs/sparse_scaling` (`.../sparse_scaling_PRESET` for other presets than
     small)."""
     folder = "sparse_scaling" if preset == "small" else f"sparse_scaling_{preset}"
-    return (root or EXPERIMENTS) / "runs" / folder
+    return paths.runs_dir(folder, root)
