@@ -61,9 +61,9 @@ def deferred() -> Iterator[None]:
 def entry_point() -> int:
     """The `icl-theory` program: the libraries load with Ctrl-C deferred, then the command runs
     (exit 130 with one line if Ctrl-C came during the loading)."""
-    from icl_theory.cli.help_pages import kept_page
+    from icl_theory.cli.help_pages import kept_page, prints_utf8
 
-    page = kept_page(sys.argv[1:])
+    page = kept_page(sys.argv[1:]) if prints_utf8() else None
     if page is not None:  # --help: the kept page, without loading the libraries
         sys.stdout.write(page)
         return 0

@@ -2,6 +2,7 @@
 
 import dataclasses
 import inspect
+import os
 import shlex
 import shutil
 import subprocess
@@ -131,7 +132,8 @@ def test_the_kept_help_pages_are_the_live_ones_and_print_without_the_libraries()
         done = subprocess.run(
             [sys.executable, "-c", PROGRAM_WITHOUT_JAX, *words, "-h"],
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            env=os.environ | {"PYTHONIOENCODING": "utf-8"},
             check=True,
         )
         assert done.stdout == help_pages.kept_page([*words, "-h"])

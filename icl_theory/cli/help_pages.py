@@ -5,8 +5,7 @@ JAX takes to import.
 The pages are the live help at 80 columns, examples included; `python -m
 icl_theory.cli.help_pages` renders them again after a command or its options change, and
 `python -m icl_theory.cli.help_pages --check` (run by the tests) holds each kept page to the live
-one. No heavy imports here: the entry point asks this module
-before it loads anything else.
+one. No heavy imports here: the entry point asks this module before it loads anything else.
 """
 
 import io
@@ -45,7 +44,13 @@ def kept_page(args: list[str]) -> str | None:
     if words not in COMMAND_WORDS:
         return None
     path = page_path(words)
-    return path.read_text() if path.is_file() else None
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def prints_utf8() -> bool:
+    """Whether standard output takes the kept pages' box characters (else the live parser
+    answers, drawing its boxes in ASCII)."""
+    return (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") == "utf8"
 
 
 def live_page(words: tuple[str, ...]) -> str:
@@ -72,7 +77,7 @@ def write_pages() -> list[Path]:
     written = []
     for words in COMMAND_WORDS:
         path = page_path(words)
-        path.write_text(live_page(words))
+        path.write_text(live_page(words), encoding="utf-8")
         written.append(path)
     return written
 
