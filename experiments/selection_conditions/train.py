@@ -5,6 +5,7 @@ train as one ensemble). Meant for one process per core, each pinned to one XLA t
 command continues runs cut short."""
 
 import argparse
+import sys
 
 from experiments.selection_conditions.settings import all_runs, study_runs_dir
 from icl_theory.training.reuse import train_all
@@ -20,7 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown runs {unknown}; known: {sorted(runs)}")
     selected = {name: runs[name] for name in arguments.names}
-    train_all(selected, study_runs_dir(arguments.preset), jobs=1, progress=False)
+    try:
+        train_all(selected, study_runs_dir(arguments.preset), jobs=1, progress=False)
+    except KeyboardInterrupt:
+        sys.exit("interrupted: the runs stopped at a checkpoint; the same command continues them")
 
 
 if __name__ == "__main__":
