@@ -61,19 +61,20 @@ def deferred() -> Iterator[None]:
 def entry_point() -> int:
     """The `icl-theory` program: the libraries load with Ctrl-C deferred, then the command runs
     (exit 130 with one line if Ctrl-C came during the loading)."""
-    from icl_theory.cli.help_pages import kept_page, prints_utf8
-
-    page = kept_page(sys.argv[1:]) if prints_utf8() else None
-    if page is not None:  # --help: the kept page, without loading the libraries
-        sys.stdout.write(page)
-        return 0
     defer()
     try:
-        from icl_theory import cli
+        from icl_theory.cli.help_pages import kept_page, prints_utf8
+
+        page = kept_page(sys.argv[1:]) if prints_utf8() else None
+        if page is not None:  # --help: the kept page, without loading the libraries
+            sys.stdout.write(page)
+            return 0
+        # The parser and the libraries behind it (JAX): loaded here, with Ctrl-C deferred.
+        from icl_theory.cli.app import main
 
         raise_if_requested()
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except KeyboardInterrupt:
         print("icl-theory: interrupted while starting; nothing was written", file=sys.stderr)
         return 130
-    return cli.main()
+    return main()
