@@ -30,13 +30,11 @@ def finished_run(s: LinearStudy, name: str, root: Path | None) -> Path:
     """The folder of the study's run `name`; a run another study trains must be finished (this
     preset cannot train it)."""
     folder = s.run_folder(name, root)
-    if s.trained_elsewhere(name):
-        run = RunFolder(folder)
-        if not run.has_checkpoint() or int(run.header()["step"]) < run.config().steps:
-            raise FileNotFoundError(
-                f"{folder} holds no finished run, and preset {s.name!r} does not train its own; "
-                f"train it with {s.trained_by}"
-            )
+    if s.trained_elsewhere(name) and not RunFolder(folder).is_finished():
+        raise FileNotFoundError(
+            f"{folder} holds no finished run, and preset {s.name!r} does not train its own; "
+            f"train it with {s.trained_by}"
+        )
     return folder
 
 

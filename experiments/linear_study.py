@@ -12,12 +12,14 @@ cost: `experiments/README.md`.
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from experiments.paths import EXPERIMENTS, experiment_dir, runs_dir
+from experiments.paths import experiment_dir, runs_dir
 from icl_theory.curriculum import Curriculum
 from icl_theory.priors import DenseLinear, Mixture, SparseLinear
 from icl_theory.training.config import Schedule, TrainConfig
 
 NOISE_FREE = 0.0
+# The models of a noise level: the two specialists and the 50/50 mixture.
+LABELS = ("dense", "sparse", "mixture")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class LinearStudy:
     A preset may evaluate runs that another study trains instead of training its own:
     `runs_from` maps a run name without its seed (`mixture_noise0`) to a folder under
     `experiments/runs` with `{seed}` in it, and `trained_by` is the command that trains them.
-    `noisy_labels` are the models the noisy setting has, `noisy_seeds` how many seeds.
+    `noisy_labels` are the models the noisy setting has, `noisy_seeds` how many seeds;
+    `emergence_noise` the noise level whose mixture models `selection_emergence` follows.
     """
 
     name: str
@@ -66,8 +69,9 @@ class LinearStudy:
     snapshot_steps: tuple[int, ...] = ()
     runs_from: tuple[tuple[str, str], ...] = ()
     trained_by: str = ""
-    noisy_labels: tuple[str, ...] = ("dense", "sparse", "mixture")
+    noisy_labels: tuple[str, ...] = LABELS
     noisy_seeds: int = 1
+    emergence_noise: float = NOISE_FREE
 
     @property
     def noise_levels(self) -> tuple[float, ...]:
@@ -78,16 +82,22 @@ class LinearStudy:
         seed), none without a noisy setting."""
         if self.small_noise is None:
             return {}
-        return self.specialists_and_mixture(self.small_noise, self.seeds[: self.noisy_seeds])
+        return self.specialists_and_mixture(self.small_noise, self.seeds_at(self.small_noise))
+
+    def labels_at(self, noise_std: float) -> tuple[str, ...]:
+        """The models trained at a noise level: all three noise-free, `noisy_labels` else."""
+        return LABELS if noise_std == NOISE_FREE else self.noisy_labels
+
+    def seeds_at(self, noise_std: float) -> tuple[int, ...]:
+        return self.seeds if noise_std == NOISE_FREE else self.seeds[: self.noisy_seeds]
 
     def run_folder(self, name: str, root: Path | None = None) -> Path:
         """Where the run `LABEL_noiseN_seedS` lives: this preset's runs folder, or the other
         study's folder that `runs_from` names."""
-        without_seed, seed = name.rsplit("_seed", 1)
-        elsewhere = dict(self.runs_from).get(without_seed)
-        if elsewhere is None:
+        if not self.trained_elsewhere(name):
             return runs_dir(self.name, root) / name
-        return (root or EXPERIMENTS) / "runs" / elsewhere.format(seed=seed)
+        without_seed, seed = name.rsplit("_seed", 1)
+        return runs_dir(dict(self.runs_from)[without_seed].format(seed=seed), root)
 
     def trained_elsewhere(self, name: str) -> bool:
         return name.rsplit("_seed", 1)[0] in dict(self.runs_from)
@@ -152,7 +162,7 @@ class LinearStudy:
         """Run name -> config of the dense, sparse and 50/50 mixture models (the noisy ones
         train for `secondary_steps`)."""
         runs = {}
-        labels = ("dense", "sparse", "mixture") if noise_std == NOISE_FREE else self.noisy_labels
+        labels = self.labels_at(noise_std)
         for seed in seeds:
             for label, prior in (
                 ("dense", "dense"),
@@ -287,6 +297,9 @@ PRESETS["sparse-regime-warm"] = replace(
     small_noise=0.1,
     noisy_labels=("mixture",),
     noisy_seeds=3,
+    # Selection against training steps follows the noisy mixture models (the class posterior
+    # moves gradually with the context); the noise-free warm starts keep no snapshots.
+    emergence_noise=0.1,
     runs_from=(
         ("dense_noise0", "sparse-regime/dense_noise0_seed{seed}"),
         ("sparse_noise0", "sparse-regime/sparse_noise0_seed{seed}"),

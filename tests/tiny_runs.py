@@ -19,27 +19,25 @@ TINY = TrainConfig(
     eval_prompts=4,
     warmup_steps=2,
 )
+# The same run as `icl-theory train` options.
+_OPTIONS = (
+    "prior",
+    "dim",
+    "n_points",
+    "batch_size",
+    "steps",
+    "steps_per_call",
+    "eval_every",
+    "checkpoint_every",
+    "eval_prompts",
+    "warmup_steps",
+)
 TINY_ARGS = [
-    "--prior",
-    TINY.prior,
-    "--dim",
-    "3",
-    "--n-points",
-    "5",
-    "--batch-size",
-    "4",
-    "--steps",
-    "30",
-    "--steps-per-call",
-    "5",
-    "--eval-every",
-    "10",
-    "--checkpoint-every",
-    "10",
-    "--eval-prompts",
-    "4",
-    "--warmup-steps",
-    "2",
+    *(
+        item
+        for name in _OPTIONS
+        for item in ("--" + name.replace("_", "-"), str(getattr(TINY, name)))
+    ),
     "--no-progress",
 ]
 

@@ -29,8 +29,7 @@ def run(
     train_all(s.own_runs(runs), runs_dir(preset, root), jobs=jobs, progress=progress)
     written = []
     for noise in s.noise_levels:
-        seeds = s.seeds if noise == NOISE_FREE else s.seeds[: s.noisy_seeds]
-        labels = ("dense", "sparse", "mixture") if noise == NOISE_FREE else s.noisy_labels
+        seeds, labels = s.seeds_at(noise), s.labels_at(noise)
         prior = s.mixture(noise_std=noise)
         dense, sparse = prior.components
         standard = baselines(sparse, s.n_points)

@@ -20,7 +20,7 @@ from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
 from icl_theory.tables import runs_table
-from icl_theory.training.run_folder import PARAMETERS_ONLY, RunFolder
+from icl_theory.training.run_folder import RunFolder
 
 LEAST_SQUARES = "least squares"
 DENSE_SPECIALIST = "dense specialist"
@@ -74,10 +74,9 @@ def _runs_page(preset: str, root: Path | None) -> Path:
     folder = study_runs_dir(preset, root)
     states = []
     for run in sorted(p for p in folder.iterdir() if RunFolder(p).has_checkpoint()):
-        header = RunFolder(run).header()
         steps = RunFolder(run).config().steps
-        final = header.get("contents") == PARAMETERS_ONLY
-        state = "final (parameters only)" if final else f"live at step {header['step']:,}"
+        final = RunFolder(run).is_finalised()
+        state = "final (parameters only)" if final else f"live at step {RunFolder(run).step():,}"
         states.append(f"| {run.name} | {state} of {steps:,} |")
     text = (
         f"# Training runs of the selection-conditions study, preset `{preset}`\n\n"

@@ -26,7 +26,6 @@ from experiments.selection_conditions.figures import (
 from experiments.selection_conditions.settings import recipes, study_runs_dir
 from icl_theory.evaluation import EvalResults, evaluate
 from icl_theory.predictors.baselines import LeastSquares
-from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
 from icl_theory.training.curves import training_seconds
 from icl_theory.training.reuse import train_all
 from icl_theory.training.run import load_model, snapshot_path
@@ -63,12 +62,12 @@ def run(
         runs = [folder / name for name in r.runs(s, root)]
         groups[r.name] = runs
         # Seeds trained further than the rest (a pilot continued alone) are a row of their own.
-        latest = {run: _latest_step(run) for run in runs if (run / CHECKPOINT_NAME).exists()}
+        latest = {run: RunFolder(run).step() for run in runs if RunFolder(run).has_checkpoint()}
         ahead = [run for run, step in latest.items() if step > min(latest.values())]
         if ahead:
             groups[pilot_name(r.name)] = ahead
     for name, runs in groups.items():
-        if not all((run / CHECKPOINT_NAME).exists() for run in runs):
+        if not all(RunFolder(run).has_checkpoint() for run in runs):
             continue
         if not _kept_models(runs, load=False):  # no step all keep (a seed went on alone):
             continue  # the saved results stand
@@ -104,13 +103,8 @@ def _kept_models(runs: list[Path], load: bool = True) -> dict[int, list]:
     return kept
 
 
-def _latest_step(run: Path) -> int:
-    return int(read_header(run / CHECKPOINT_NAME)["step"])
-
-
 def _steps(run: Path) -> set[int]:
-    steps = {int(path.stem.split("-")[1]) for path in (run / "snapshots").glob("step-*.eqx")}
-    return steps | {int(read_header(run / CHECKPOINT_NAME)["step"])}
+    return {*RunFolder(run).snapshot_steps(), RunFolder(run).step()}
 
 
 def _model_at(run: Path, step: int):

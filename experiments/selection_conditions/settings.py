@@ -129,14 +129,6 @@ def all_runs(preset: str, root: Path | None = None) -> dict[str, TrainConfig]:
     return {name: c for recipe in chosen for name, c in recipe.runs(s, root).items()}
 
 
-def follow_up(preset: str, name: str) -> Recipe:
-    """The follow-up recipe called `name`."""
-    for recipe in FOLLOW_UPS.get(preset, ()):
-        if recipe.name == name:
-            return recipe
-    raise ValueError(f"no follow-up recipe {name!r} in preset {preset!r}")
-
-
 def study_runs_dir(preset: str, root: Path | None = None) -> Path:
     """`experiments/runs/selection_conditions` (`..._PRESET` for other presets)."""
     return paths.runs_dir(NAME if preset == "sparse-regime" else f"{NAME}_{preset}", root)

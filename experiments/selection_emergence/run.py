@@ -9,7 +9,7 @@ results). Reuses experiment 1's mixture models. The question: README.md here.
 from pathlib import Path
 
 from experiments.common import finished_run, main, per_seed
-from experiments.linear_study import NOISE_FREE, experiment_dir, run_name, runs_dir, study
+from experiments.linear_study import experiment_dir, run_name, runs_dir, study
 from experiments.selection_emergence.figures import replot
 from icl_theory.evaluation import SelectionProbe, baselines, evaluate
 from icl_theory.predictors import bayes_predictor
@@ -19,11 +19,6 @@ from icl_theory.training.run_folder import RunFolder
 
 NAME = "selection_emergence"
 PRESETS = ("smoke", "sparse-regime", "sparse-regime-warm")
-# Whose snapshots are followed: the 50/50 mixture models, noise-free; in `sparse-regime-warm`, its
-# noisy ones (noise std 0.1: the class posterior moves gradually with the context, so the implied
-# weight can be held against it at every context length; the noise-free warm starts keep no
-# snapshots in the repository).
-NOISE = {"sparse-regime-warm": 0.1}
 
 
 def model_steps(folders: list[Path]) -> list[int]:
@@ -47,7 +42,7 @@ def run(
     probed prompts) and its error, next to the mixture's Bayes predictor (whose implied weight
     is its class posterior), each class's Bayes predictor, least squares and Lasso."""
     s = study(preset)
-    noise = NOISE.get(preset, NOISE_FREE)
+    noise = s.emergence_noise  # whose snapshots are followed: noise-free unless the preset says
     names = [run_name("mixture", noise, seed) for seed in s.seeds]
     configs = s.specialists_and_mixture(noise, s.seeds)
     train_all(

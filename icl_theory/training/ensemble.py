@@ -95,7 +95,7 @@ def resume_ensemble(
         raise RunFolderError(
             f"some of {[str(f.path) for f in folders]} are finalised: nothing to continue"
         )
-    steps = {int(folder.header()["step"]) for folder in folders}
+    steps = {folder.step() for folder in folders}
     if len(steps) > 1:
         raise RunFolderError(
             f"the members {[str(f.path) for f in folders]} are at different steps "

@@ -236,10 +236,9 @@ def finalise(out: str | Path) -> Path:
     header = folder.header()
     if header.get("contents") == PARAMETERS_ONLY:
         return folder.checkpoint
-    config = TrainConfig.from_json(header["config"])
-    if int(header["step"]) < config.steps:
+    if not folder.is_finished():
         raise RunFolderError(
-            f"{out} is live (step {header['step']} of {config.steps}): finish it with "
+            f"{out} is live (step {folder.step()} of {folder.config().steps}): finish it with "
             f"`icl-theory train --resume {out}` first; only a finished run is finalised"
         )
     folder.finalise(load_model(out))

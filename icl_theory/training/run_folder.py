@@ -150,6 +150,14 @@ class RunFolder:
     def header(self) -> dict[str, Any]:
         return read_header(self.checkpoint)
 
+    def step(self) -> int:
+        """The step of the checkpoint."""
+        return int(self.header()["step"])
+
+    def is_finished(self) -> bool:
+        """Whether the checkpoint is at the end of the run's budget (finalised or not)."""
+        return self.has_checkpoint() and self.step() >= self.config().steps
+
     def is_finalised(self) -> bool:
         return self.header().get("contents") == PARAMETERS_ONLY
 
@@ -188,14 +196,12 @@ class RunFolder:
     # Writing --------------------------------------------------------------------------------
 
     def save_state(self, config: TrainConfig, devices: int, state: Any, step: int) -> None:
-        header = {"step": step, "config": config.to_json(), "devices": devices}
-        save_checkpoint(self.checkpoint, header, state)
+        save_checkpoint(self.checkpoint, _header(config, devices, step), state)
 
     def save_pending_state(self, config: TrainConfig, devices: int, state: Any, step: int) -> None:
         """An ensemble member's next checkpoint, beside the current one until every member has
         written its own (`promote_pending`): a kill between members leaves them consistent."""
-        header = {"step": step, "config": config.to_json(), "devices": devices}
-        save_checkpoint(self.pending_checkpoint, header, state)
+        save_checkpoint(self.pending_checkpoint, _header(config, devices, step), state)
 
     @property
     def pending_checkpoint(self) -> Path:
@@ -206,8 +212,8 @@ class RunFolder:
             os.replace(self.pending_checkpoint, self.checkpoint)
 
     def save_snapshot(self, config: TrainConfig, devices: int, params: Any, step: int) -> None:
-        header = {"step": step, "config": config.to_json(), "devices": devices}
-        save_checkpoint(self.snapshot_path(step), header | {"contents": PARAMETERS_ONLY}, params)
+        header = _header(config, devices, step) | {"contents": PARAMETERS_ONLY}
+        save_checkpoint(self.snapshot_path(step), header, params)
 
     def finalise(self, params: Any) -> None:
         """Rewrite the checkpoint with `params` alone (the header's step, config, devices)."""
@@ -265,6 +271,10 @@ class RunFolder:
         return copy
 
 
+def _header(config: TrainConfig, devices: int, step: int) -> dict[str, Any]:
+    return {"step": step, "config": config.to_json(), "devices": devices}
+
+
 def settle_pending(folders: Sequence[RunFolder]) -> None:
     """Finish or undo an ensemble checkpoint that a kill interrupted. Every member writes its
     pending checkpoint, then each is promoted: if every member has either its pending one or a
@@ -275,8 +285,7 @@ def settle_pending(folders: Sequence[RunFolder]) -> None:
         return
     step = read_header(pending[0].pending_checkpoint)["step"]
     begun = all(
-        f.pending_checkpoint.exists() or (f.has_checkpoint() and f.header()["step"] == step)
-        for f in folders
+        f.pending_checkpoint.exists() or (f.has_checkpoint() and f.step() == step) for f in folders
     )
     for folder in pending:
         if begun:
