@@ -36,8 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.linear_study import NOISE_FREE, study  # noqa: E402
-from icl_theory.priors import prior_to_data  # noqa: E402
+from experiments.linear_study import study  # noqa: E402
+from icl_theory.priors import DenseLinear, prior_to_data  # noqa: E402
 from icl_theory.records import provenance  # noqa: E402
 from icl_theory.training.checkpoint import save_checkpoint  # noqa: E402
 from icl_theory.training.config import TrainConfig  # noqa: E402
@@ -45,8 +45,8 @@ from icl_theory.training.run import PARAMETERS_ONLY  # noqa: E402
 from icl_theory.training.trainer import Trainer, TrainState  # noqa: E402
 
 # The models of the linear study: name -> (prior spec in its run folder, mixture weights).
-MEMBERS = {"dense": ("dense", (1.0, 0.0)), "sparse": (None, (0.0, 1.0))}
-MEMBERS["mixture"] = (None, (0.5, 0.5))
+# Each member's class weights within the one mixture trainer that steps them all.
+MEMBERS = {"dense": (1.0, 0.0), "sparse": (0.0, 1.0), "mixture": (0.5, 0.5)}
 SEEDS = (0, 1, 2)
 
 
@@ -125,10 +125,10 @@ def member_configs(s, dry_run: bool) -> dict[str, TrainConfig]:
     """Run name -> the config each ensemble member's run folder records (schedule `wsd`; its
     `steps` are set once the budget is known)."""
     configs = {}
-    for label, (spec, _) in MEMBERS.items():
-        prior = spec or (s.sparse_spec() if label == "sparse" else s.mixture_spec())
+    priors = {"dense": DenseLinear(dim=s.dim), "sparse": s.sparse(), "mixture": s.mixture()}
+    for label in MEMBERS:
         for seed in SEEDS:
-            base = s.config(prior, noise_std=NOISE_FREE, seed=seed)
+            base = s.config(priors[label], seed=seed)
             configs[f"{label}_noise0_seed{seed}"] = dataclasses.replace(
                 base,
                 schedule="wsd",
@@ -159,7 +159,7 @@ def train_ensemble(
     """Train every member for `seconds` (or exactly `steps`, a multiple of the call length),
     and save their run folders into `out/runs.tar.gz`."""
     names = list(configs)
-    weights = jnp.asarray([MEMBERS[name.split("_")[0]][1] for name in names])
+    weights = jnp.asarray([MEMBERS[name.split("_")[0]] for name in names])
     mixture = configs[names[-1]]  # a mixture member: the prior structure all members share
     states = [Trainer(configs[name], jax.devices()[:1]).init_state() for name in names]
     state = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
@@ -226,7 +226,7 @@ def _save_runs(names, configs, state, records, step, seconds, out: Path) -> dict
             }
             files = {
                 "config.json": json.dumps(config.to_json(), indent=2, sort_keys=True),
-                "prior.json": json.dumps(prior_to_data(config.build_prior()), indent=2),
+                "prior.json": json.dumps(prior_to_data(config.prior), indent=2),
                 "provenance.json": json.dumps(where, indent=2, sort_keys=True, default=str),
                 "metrics.jsonl": "".join(json.dumps(r) + "\n" for r in records[name]),
             }
@@ -251,20 +251,17 @@ def main() -> None:
     report: dict = {"dry_run": args.dry_run, "environment": environment(args.dry_run)}
     step_seconds = 1.0 if args.dry_run else args.step_seconds
     # The paper preset's step: d = 20, 41 points, 12 layers, width 256, batch 64 (tiny dry run).
-    paper = (
-        dict(dim=20, n_points=41, model="paper")
-        if not args.dry_run
-        else dict(dim=5, n_points=11, model="tiny")
-    )
+    dim, n_points, model = (20, 41, "paper") if not args.dry_run else (5, 11, "tiny")
     config = TrainConfig(
-        prior="dense",
+        prior=DenseLinear(dim=dim),
+        n_points=n_points,
+        model=model,
         batch_size=64,
         steps=10**9,
         warmup_steps=0,
         steps_per_call=10 if args.dry_run else 100,
         eval_every=10 if args.dry_run else 100,
         checkpoint_every=10 if args.dry_run else 100,
-        **paper,
     )
     report["project_step"] = {}
     for precision in ("float32", "bfloat16"):

@@ -37,12 +37,13 @@ def worker(name: str, members: int, seconds: float) -> None:
     """Time `members` models of `name` in this process; print model-steps/s as JSON."""
     import jax
 
+    from icl_theory.priors import DenseLinear
     from icl_theory.training import TrainConfig, Trainer
     from icl_theory.training.ensemble import _stack
     from icl_theory.training.loop import Members
 
     dim, n_points = CONFIGS[name]
-    base = dict(prior="dense", dim=dim, n_points=n_points, model=name, batch_size=64)
+    base = dict(prior=DenseLinear(dim=dim), n_points=n_points, model=name, batch_size=64)
     calls = dict(steps=10**9, warmup_steps=0, steps_per_call=20, eval_every=20)
     configs = [TrainConfig(**base, **calls, checkpoint_every=20, seed=s) for s in range(members)]
     trainers = [Trainer(config, jax.devices()[:1]) for config in configs]

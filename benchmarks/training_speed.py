@@ -37,6 +37,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 from icl_theory.model.gpt2 import PRESETS  # noqa: E402
+from icl_theory.priors import build_prior  # noqa: E402
 from icl_theory.records import provenance, write_json_atomic  # noqa: E402
 from icl_theory.training import TrainConfig, Trainer  # noqa: E402
 
@@ -73,8 +74,7 @@ def matmul_peak(size: int = 2048, seconds: float = 3.0) -> float:
 def time_config(name: str, settings: dict) -> dict:
     steps_per_call = ARGS.steps_per_call or settings["steps_per_call"]
     config = TrainConfig(
-        prior="dense",
-        dim=settings["dim"],
+        prior=build_prior("dense", dim=settings["dim"]),
         n_points=settings["n_points"],
         model=name,
         batch_size=BATCH,

@@ -120,10 +120,8 @@ def main(out: Path, steps: int = 300) -> EvalResults:
     """Train a tiny transformer on noisy 2-D quadratic forms and evaluate it next to the exact
     Bayes predictor (added by `evaluate` from the registry)."""
     config = TrainConfig(
-        prior="quadratic(scale=0.5)",
-        dim=2,
+        prior=Quadratic(dim=2, scale=0.5, noise_std=0.1),
         n_points=9,
-        noise_std=0.1,
         model="tiny",
         steps=steps,
         learning_rate=1e-3,
@@ -136,7 +134,7 @@ def main(out: Path, steps: int = 300) -> EvalResults:
     # class's mean output variance, so that a few prompts near 0 do not dominate every mean.
     results = evaluate(
         {"transformer": load_model(out / "run")},
-        config.build_prior(),
+        config.prior,
         config.n_points,
         normalise="class_mean",
     )

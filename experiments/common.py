@@ -11,9 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from experiments import names
 from experiments.linear_study import LinearStudy, run_name
 from icl_theory.evaluation import EvalResults
 from icl_theory.predictors import AbstractPredictor
+from icl_theory.priors import describe_prior, prior_from_data
 from icl_theory.tables import sweep_table, value_table
 from icl_theory.training.run import load_model
 from icl_theory.training.run_folder import RunFolder
@@ -41,14 +43,15 @@ def finished_run(s: LinearStudy, name: str, root: Path | None) -> Path:
 def per_seed(models: Mapping[str, Sequence[AbstractPredictor]], seeds: Sequence[int]) -> dict:
     """`{"dense model": [m0, m1]}` -> `{"dense model (seed 0)": m0, ...}`."""
     return {
-        f"{name} (seed {seed})": model
+        names.seed_of(name, seed): model
         for name, seeded in models.items()
         for seed, model in zip(seeds, seeded, strict=True)
     }
 
 
-def provenance_line(results: EvalResults) -> str:
-    """Which prompts, which code, which metric: the line under every table's title."""
+def provenance_line(results: EvalResults, prompts: str | None = None) -> str:
+    """Which prompts, which code, which metric: the line under every table's title. The prompts
+    are the recorded prior's unless `prompts` describes them (a sweep, a file per value)."""
     git = results.provenance.get("git", {})
     code = f"code at git {str(git.get('commit'))[:10]}"
     if git.get("dirty") is not False:
@@ -63,10 +66,19 @@ def provenance_line(results: EvalResults) -> str:
         else "the class's output variance"
     )
     return (
-        f"\nFrom `{results.config.get('prior_spec')}` evaluation prompts ({results.n_prompts}, "
+        f"\nFrom {prompts or drawn_from(results)} evaluation prompts ({results.n_prompts}, "
         f"seed {results.config.get('seed')}); {code}; errors are squared error against f(x) over "
         f"{variance}.\n"
     )
+
+
+def drawn_from(results: EvalResults) -> str:
+    """The prior the evaluation prompts were drawn from, as a spec in backquotes."""
+    recorded = results.config.get("prior")
+    if isinstance(recorded, dict):
+        return f"`{describe_prior(prior_from_data(recorded))}`"
+    # Results saved before the prior was recorded as data.
+    return f"`{results.config.get('prior_spec')}`"
 
 
 def seed_table(results: EvalResults, seeds: Sequence[int], positions: list[int]) -> str:
@@ -77,7 +89,7 @@ def seed_table(results: EvalResults, seeds: Sequence[int], positions: list[int])
         errors = results.errors[name]
         if errors.shape[0] > 1:
             for seed, one_seed in zip(seeds, errors, strict=True):
-                rows.append(f"{name} (seed {seed})")
+                rows.append(names.seed_of(name, seed))
                 values.append(np.nanmean(one_seed[:, positions], axis=0))
     if not rows:
         return "One training seed per model: no spread to show.\n"
@@ -96,15 +108,15 @@ def sweep_panels(
     """An evaluation per value of a setting (alpha, a test frequency): every predictor's mean
     error against the value, a panel and a Markdown table (95% intervals) per context length;
     `shade` marks a range of values (the pretraining band)."""
-    names = list(sweep[0].names)
+    predictors = list(sweep[0].names)
     figure, axes = plt.subplots(1, len(positions), figsize=(5 * len(positions), 4.5), squeeze=False)
     text = []
     for ax, position in zip(axes[0], positions, strict=True):
         if shade is not None:
             ax.axvspan(*shade, color="grey", alpha=0.15, label="pretraining band")
-        for name in names:
+        for name in predictors:
             means = [results.mean(name)[position] for results in sweep]
-            style = {"color": "black", "linewidth": 2} if name == "Bayes" else {}
+            style = {"color": "black", "linewidth": 2} if name == names.BAYES else {}
             ax.plot(values, means, marker="o", label=name, **style)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(f"normalised error at {position} examples")
@@ -112,7 +124,7 @@ def sweep_panels(
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small")
         text.append(f"\n## Normalised error at {position} in-context examples (95% CI)\n\n")
-        text.append(sweep_table(sweep, names, position, [column(v) for v in values]))
+        text.append(sweep_table(sweep, predictors, position, [column(v) for v in values]))
     figure.tight_layout()
     return figure, "".join(text)
 

@@ -11,23 +11,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from experiments import names
 from experiments.common import per_seed
 from experiments.paths import runs_dir
 from icl_theory.predictors import AbstractPredictor, bayes_predictor
 from icl_theory.predictors.baselines import NearestNeighbours
 from icl_theory.predictors.gaussian_process import GaussianProcessRBF
-from icl_theory.priors import DenseLinear, Mixture, Sinusoid
+from icl_theory.priors import AbstractPrior, DenseLinear, Mixture, Sinusoid
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.run import load_model
 
 LABELS = ("linear", "sinusoid", "mixture")
 TEMPERING = 3.0
-TEMPERED = "Bayes pretraining mixture, noise x3"
+TEMPERED = f"{names.PRETRAINING_BAYES}, noise x3"
 GAUSSIAN_PROCESS = "Gaussian process (RBF)"
 NEAREST_NEIGHBOURS = "3-nearest neighbours"
 CONTROLS = (TEMPERED, GAUSSIAN_PROCESS, NEAREST_NEIGHBOURS)
 # The Bayes predictors of the models' own pretraining priors, shown beside the controls.
-PRETRAINING_BAYES = ("Bayes pretraining mixture", "Bayes sinusoid band")
+PRETRAINING_BAYES = (names.PRETRAINING_BAYES, names.bayes("sinusoid band"))
 
 
 @dataclass(frozen=True)
@@ -92,20 +93,14 @@ class LinearSinusoidStudy:
             NEAREST_NEIGHBOURS: NearestNeighbours(3),
         }
 
-    def spec(self, label: str) -> str:
-        """The training config's prior spec of a model (the same prior as `linear`,
-        `sinusoid`, `mixture`; tested)."""
-        sinusoid = f"sinusoid(freq_low={self.freq_low!r}, freq_high={self.freq_high!r})"
-        return {"linear": "dense", "sinusoid": sinusoid, "mixture": f"0.5*dense + 0.5*{sinusoid}"}[
-            label
-        ]
+    def prior(self, label: str) -> AbstractPrior:
+        """The training prior of a model: `linear`, `sinusoid` or `mixture`."""
+        return {"linear": self.linear, "sinusoid": self.sinusoid, "mixture": self.mixture}[label]()
 
     def config(self, label: str, seed: int) -> TrainConfig:
         return TrainConfig(
-            prior=self.spec(label),
-            dim=self.dim,
+            prior=self.prior(label),
             n_points=self.n_points,
-            noise_std=self.noise_std,
             model=self.model,
             batch_size=self.batch_size,
             steps=self.steps,
@@ -131,7 +126,7 @@ class LinearSinusoidStudy:
     def models(self, root: Path | None = None) -> dict[str, list[AbstractPredictor]]:
         """`"LABEL model"` -> its trained models, one per seed."""
         return {
-            f"{label} model": [
+            names.model(label): [
                 load_model(self.runs_dir(root) / f"{label}_seed{seed}") for seed in self.seeds
             ]
             for label in LABELS

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from experiments.paths import experiment_dir, runs_dir
 from icl_theory.curriculum import Curriculum
-from icl_theory.priors import DenseLinear, Mixture, SparseLinear
+from icl_theory.priors import AbstractPrior, DenseLinear, Mixture, SparseLinear
 from icl_theory.training.config import Schedule, TrainConfig
 
 NOISE_FREE = 0.0
@@ -112,34 +112,24 @@ class LinearStudy:
         lengths = [1, self.k + 1, (self.dim + 1) // 2, self.dim, 2 * self.dim]
         return sorted({n for n in lengths if n < self.n_points})
 
-    def sparse_spec(self) -> str:
-        """The sparse class as a training config's prior spec."""
-        return f"sparse(k={self.k})"
-
-    def mixture_spec(self, dense_weight: float = 0.5) -> str:
-        """The mixture as a training config's prior spec (`mixture` is the same prior built)."""
-        dense, sparse = _weights(dense_weight)
-        return f"{dense:g}*dense + {sparse:g}*sparse(k={self.k})"
-
     def mixture(self, dense_weight: float = 0.5, noise_std: float = NOISE_FREE) -> Mixture:
         """The dense + k-sparse mixture with the given dense weight, every class at `noise_std`."""
         return Mixture(
             (
                 DenseLinear(dim=self.dim, noise_std=noise_std),
-                SparseLinear(dim=self.dim, k=self.k, noise_std=noise_std),
+                self.sparse(noise_std),
             ),
             _weights(dense_weight),
         )
 
-    def config(
-        self, prior: str, *, noise_std: float, seed: int, secondary: bool = False
-    ) -> TrainConfig:
+    def sparse(self, noise_std: float = NOISE_FREE) -> SparseLinear:
+        return SparseLinear(dim=self.dim, k=self.k, noise_std=noise_std)
+
+    def config(self, prior: AbstractPrior, *, seed: int, secondary: bool = False) -> TrainConfig:
         steps = self.secondary_steps if secondary and self.secondary_steps else self.steps
         return TrainConfig(
             prior=prior,
-            dim=self.dim,
             n_points=self.n_points,
-            noise_std=noise_std,
             curriculum=self.curriculum,
             model=self.model,
             batch_size=self.batch_size,
@@ -165,14 +155,14 @@ class LinearStudy:
         labels = self.labels_at(noise_std)
         for seed in seeds:
             for label, prior in (
-                ("dense", "dense"),
-                ("sparse", self.sparse_spec()),
-                ("mixture", self.mixture_spec()),
+                ("dense", DenseLinear(dim=self.dim, noise_std=noise_std)),
+                ("sparse", self.sparse(noise_std)),
+                ("mixture", self.mixture(noise_std=noise_std)),
             ):
                 if label not in labels:
                     continue
                 runs[run_name(label, noise_std, seed)] = self.config(
-                    prior, noise_std=noise_std, seed=seed, secondary=noise_std != NOISE_FREE
+                    prior, seed=seed, secondary=noise_std != NOISE_FREE
                 )
         return runs
 
@@ -181,7 +171,7 @@ class LinearStudy:
         the first `weight_seeds` seeds, `secondary_steps`: all on the same budget)."""
         return {
             run_name(f"mixture-w{w:g}", NOISE_FREE, seed): self.config(
-                self.mixture_spec(w), noise_std=NOISE_FREE, seed=seed, secondary=True
+                self.mixture(w), seed=seed, secondary=True
             )
             for w in self.dense_weights
             for seed in self.seeds[: self.weight_seeds]
@@ -193,8 +183,8 @@ class LinearStudy:
 
 
 def _weights(dense_weight: float) -> tuple[float, float]:
-    """The dense and sparse weights, the sparse one rounded so that `1 - 0.9` is the 0.1 the
-    spec text says."""
+    """The dense and sparse weights, the sparse one rounded so that `1 - 0.9` is 0.1 (as in the
+    runs recorded from the spec text `0.9*dense + 0.1*sparse(k=1)`)."""
     return dense_weight, round(1.0 - dense_weight, 12)
 
 

@@ -1,21 +1,64 @@
 """Tables of saved results: Markdown for files (the experiments' tables), where a curve cell reads
 `mean [low, high]` (the 95% bootstrap interval), and the terminal (the CLI and the quickstart,
 through rich), where it reads `mean±half-width` so that five context lengths fit 80 columns; n/a
-where a predictor has no prediction."""
+where a predictor has no prediction. Every table is a `Table` value first, written out by
+`to_markdown` or `to_rich`."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
 
 from icl_theory.evaluation.results import Curve, EvalResults
+from icl_theory.priors import describe_prior
 from icl_theory.records import unclean_segments
 from icl_theory.training.curves import read_curves
 from icl_theory.training.metrics_log import METRICS_NAME
 from icl_theory.training.run_folder import PROVENANCE_NAME, RunFolder
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of text cells under column headers: one value for a table whether it is written to a
+    Markdown file or printed to the terminal. The first column labels the rows; the others are
+    right-aligned in the terminal (numbers)."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+    def __post_init__(self) -> None:
+        for index, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"Table.rows[{index}] has {len(row)} cells for {len(self.columns)} columns "
+                    f"({list(self.columns)}): give one cell per column"
+                )
+
+    def to_markdown(self) -> str:
+        """`| a | b |`, `|---|---|`, then a line per row; an empty cell is `| |`."""
+        lines = [_markdown_line(self.columns), "|" + "---|" * len(self.columns)]
+        lines += [_markdown_line(row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def to_rich(self, title: str | None = None) -> RichTable:
+        """A borderless rich table with a rule under the header, as the CLI prints."""
+        table = RichTable(
+            title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True
+        )
+        for index, column in enumerate(self.columns):
+            table.add_column(column, justify="left" if index == 0 else "right", no_wrap=True)
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+
+def _markdown_line(cells: Sequence[str]) -> str:
+    return "|" + "".join(f" {cell} |" if cell else " |" for cell in cells)
+
 
 # Only a Bayes predictor has NaN errors: see `evaluate`.
 UNDEFINED_NOTE = (
@@ -60,12 +103,11 @@ def sweep_table(
     """Markdown: one row per predictor, one column per result of a sweep (an evaluation per
     value of a setting), `mean [low, high]` at one context length: of its error, or of its
     paired excess over `excess_over` (as in `curve_rows`)."""
-    lines = ["| predictor | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    rows = []
     for name in names:
         curves = [r.excess(name, excess_over) if excess_over else r.curve(name) for r in sweep]
-        cells = [_cell(curve, position) for curve in curves]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append([name, *(_cell(curve, position) for curve in curves)])
+    return Table(["predictor", *columns], rows).to_markdown()
 
 
 def _cell(curve: Curve, position: int) -> str:
@@ -92,21 +134,17 @@ def curve_table(
 ) -> str:
     """Markdown of `curve_rows`, one column per context length, with the n/a note under it."""
     rows, undefined = curve_rows(results, names, positions, excess_over=excess_over)
-    lines = ["| predictor | " + " | ".join(f"n = {p}" for p in positions) + " |"]
-    lines.append("|---|" + "---|" * len(positions))
-    lines += [f"| {row[0]} | " + " | ".join(row[1:]) + " |" for row in rows]
-    table = "\n".join(lines) + "\n"
+    table = Table(["predictor", *(f"n = {p}" for p in positions)], rows).to_markdown()
     return table + (f"\n{UNDEFINED_NOTE}\n" if undefined else "")
 
 
 def value_table(row_labels: Sequence[str], column_labels: Sequence[str], values: np.ndarray) -> str:
     """Markdown table of plain numbers (rows x columns); NaN reads n/a."""
-    rows = ["| | " + " | ".join(column_labels) + " |", "|---|" + "---|" * len(column_labels)]
-    for label, row in zip(row_labels, values, strict=True):
-        rows.append(
-            f"| {label} | " + " | ".join("n/a" if np.isnan(v) else f"{v:.3f}" for v in row) + " |"
-        )
-    return "\n".join(rows) + "\n"
+    rows = [
+        [label, *("n/a" if np.isnan(v) else f"{v:.3f}" for v in row)]
+        for label, row in zip(row_labels, values, strict=True)
+    ]
+    return Table(["", *column_labels], rows).to_markdown()
 
 
 def default_positions(n_points: int) -> list[int]:
@@ -125,21 +163,12 @@ def print_curve_tables(
     for class_label in classes:
         subset = results if class_label is None else results.for_class(class_label)
         title = "all prompts" if class_label is None else f"{class_label} prompts"
-        table = Table(
-            title=f"{title} ({subset.n_prompts}): error at n in-context examples",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            show_edge=False,
-            collapse_padding=True,
-        )
-        table.add_column("predictor", no_wrap=True)
-        for position in positions:
-            table.add_column(f"n = {position}", justify="right", no_wrap=True)
         rows, some_undefined = curve_rows(subset, list(subset.names), positions, compact=True)
         undefined |= some_undefined
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
+        table = Table(["predictor", *(f"n = {p}" for p in positions)], rows)
+        console.print(
+            table.to_rich(f"{title} ({subset.n_prompts}): error at n in-context examples")
+        )
     console.print(table_legend(results, undefined))
 
 
@@ -170,11 +199,15 @@ def runs_table(folder: Path) -> str:
     at a few positions (256 prompts of its own training prior), and the code it was trained
     from: `committed`, or **uncommitted** when any training segment (start, resume, extension)
     ran with uncommitted changes to the code (its `provenance.json` lists them)."""
-    rows = [
-        "| run | prior | steps | training time | monitoring error at positions 1 / 3 / 8 / last "
-        "| trained from |",
-        "|---|---|---|---|---|---|",
+    columns = [
+        "run",
+        "prior",
+        "steps",
+        "training time",
+        "monitoring error at positions 1 / 3 / 8 / last",
+        "trained from",
     ]
+    rows = []
     for run in sorted(p for p in folder.iterdir() if (p / METRICS_NAME).exists()):
         curves = read_curves(run)
         config = RunFolder(run).recorded_config()
@@ -184,11 +217,10 @@ def runs_table(folder: Path) -> str:
             f"{last[p]:.3f}" for p in (1, 3, 8, len(last) - 1) if 0 <= p < len(last)
         )
         minutes = curves.training_seconds / 60
-        rows.append(
-            f"| {run.name} | `{config.prior}` | {steps} | {minutes:.1f} min | {picked} "
-            f"| {_training_code(RunFolder(run))} |"
-        )
-    return "\n".join(rows) + "\n"
+        prior = f"`{describe_prior(config.prior)}`"
+        code = _training_code(RunFolder(run))
+        rows.append([run.name, prior, str(steps), f"{minutes:.1f} min", picked, code])
+    return Table(columns, rows).to_markdown()
 
 
 def _training_code(run: RunFolder) -> str:
@@ -206,6 +238,7 @@ def _training_code(run: RunFolder) -> str:
 
 __all__ = [
     "UNDEFINED_NOTE",
+    "Table",
     "curve_rows",
     "curve_table",
     "default_positions",

@@ -113,15 +113,16 @@ CASES = {
     ),
     "curriculum vs sparse k": (
         lambda: TrainConfig(
-            prior="sparse(k=5)",
-            dim=8,
+            prior=build_prior("sparse(k=5)", dim=8),
             curriculum=Curriculum(dims_start=3, dims_end=8, points_start=11, points_end=11),
         ),
         r"TrainConfig\.curriculum\.dims_start=3 .*prior='sparse\(k=5\)'.* 5 or more",
     ),
     "curriculum vs a sparse class of a mixture": (
         lambda: TrainConfig(
-            prior="dense + sparse(k=6)", dim=20, n_points=41, curriculum=Curriculum.garg()
+            prior=build_prior("dense + sparse(k=6)", dim=20),
+            n_points=41,
+            curriculum=Curriculum.garg(),
         ),
         r"TrainConfig\.curriculum\.dims_start=5 .* 6 or more",
     ),

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from icl_theory.priors import build_prior
 from icl_theory.records import unclean_segments
 from icl_theory.training import RunFolderError, TrainConfig, Trainer, load_model, resume, train
 from icl_theory.training.composition import (
@@ -20,8 +21,7 @@ from icl_theory.training.composition import (
 from icl_theory.training.ensemble import train_ensemble
 
 MIXTURE = TrainConfig(
-    prior="0.5*dense + 0.5*sparse(k=1)",
-    dim=4,
+    prior=build_prior("0.5*dense + 0.5*sparse(k=1)", dim=4),
     n_points=6,
     batch_size=8,
     steps=40,
@@ -41,12 +41,14 @@ def class_counts(config: TrainConfig, steps: int) -> np.ndarray:
     classes = [
         np.asarray(trainer.prompts_at(key, jnp.asarray(t)).class_index) for t in range(steps)
     ]
-    n_classes = len(config.build_prior().classes)
+    n_classes = len(config.prior.classes)
     return np.stack([np.bincount(c, minlength=n_classes) for c in classes])
 
 
 def test_balanced_batches_hold_each_class_share_exactly():
-    config = dataclasses.replace(MIXTURE, prior="0.25*dense + 0.75*sparse(k=1)", batch_size=12)
+    config = dataclasses.replace(
+        MIXTURE, prior=build_prior("0.25*dense + 0.75*sparse(k=1)", dim=4), batch_size=12
+    )
     config = dataclasses.replace(config, batch_composition="balanced")
     assert np.all(class_counts(config, 12) == [3, 9])
     # Largest remainders: 64 prompts of a 0.1 / 0.9 mixture are 6 + 58 (6.4 and 57.6).
@@ -62,7 +64,9 @@ def test_round_robin_takes_one_class_per_step_in_turn():
     assert round_robin_cycle((0.1, 0.9)).tolist() == [0] + [1] * 9
     with pytest.raises(ValueError, match="multiples of 1/cycle"):
         dataclasses.replace(
-            MIXTURE, prior="0.3333*dense + 0.6667*sparse(k=1)", batch_composition="round-robin"
+            MIXTURE,
+            prior=build_prior("0.3333*dense + 0.6667*sparse(k=1)", dim=4),
+            batch_composition="round-robin",
         )
 
 
@@ -70,7 +74,9 @@ def test_one_class_batches_draw_the_class_per_step_with_the_weights():
     """Every batch is one class; over 400 steps the class frequencies pass a binomial test of
     the weights (two-sided, alpha = 0.001, so this fails by chance once in 1,000 seeds)."""
     config = dataclasses.replace(
-        MIXTURE, prior="0.3*dense + 0.7*sparse(k=1)", batch_composition="one-class"
+        MIXTURE,
+        prior=build_prior("0.3*dense + 0.7*sparse(k=1)", dim=4),
+        batch_composition="one-class",
     )
     counts = class_counts(config, 400)
     assert np.all(counts.max(axis=1) == config.batch_size)
@@ -87,7 +93,9 @@ def test_per_prompt_batches_are_the_prior_drawing_each_class():
 
 def test_compositions_need_a_mixture_and_name_the_field():
     with pytest.raises(ValueError, match=r"TrainConfig\.batch_composition='balanced'.*mixture"):
-        dataclasses.replace(MIXTURE, prior="dense", batch_composition="balanced")
+        dataclasses.replace(
+            MIXTURE, prior=build_prior("dense", dim=4), batch_composition="balanced"
+        )
     # (A config with an unknown name is refused by its type annotation under the tests' type
     # checking; without it, by the same check as above.)
     with pytest.raises(ValueError, match=r"TrainConfig\.batch_composition='sorted'"):
@@ -110,7 +118,7 @@ def test_a_composed_run_resumes_bit_for_bit(tmp_path, composition):
 
 
 def test_a_warm_start_begins_from_the_source_parameters(tmp_path):
-    source = dataclasses.replace(MIXTURE, prior="sparse(k=1)")
+    source = dataclasses.replace(MIXTURE, prior=build_prior("sparse(k=1)", dim=4))
     train(source, tmp_path / "source", progress=False)
     warm = dataclasses.replace(MIXTURE, steps=10, init_from=str(tmp_path / "source"))
     # Step 0 of the warm run is the source's model, with a fresh optimiser state.
@@ -146,7 +154,9 @@ def test_a_warm_start_from_another_model_is_refused_before_writing(tmp_path):
 def test_an_ensemble_warm_starts_each_member_from_its_own_source(tmp_path):
     sources = []
     for seed in (0, 1):
-        config = dataclasses.replace(MIXTURE, prior="sparse(k=1)", seed=seed, steps=20)
+        config = dataclasses.replace(
+            MIXTURE, prior=build_prior("sparse(k=1)", dim=4), seed=seed, steps=20
+        )
         train(config, tmp_path / f"source{seed}", progress=False)
         sources.append(str(tmp_path / f"source{seed}"))
     configs = [

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from experiments.plateau import run as plateau
+from icl_theory.priors import build_prior
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.curves import plateau_exit, read_curves, training_seconds
 
@@ -42,7 +43,11 @@ def write_run(folder, loss, *, seed=0, rate=10.0, normalised=True):
     """A run folder with a config and a metrics file written as the trainer writes them."""
     folder.mkdir(parents=True)
     config = TrainConfig(
-        prior="dense", dim=4, n_points=9, steps=1000, seed=seed, normalise_loss=normalised
+        prior=build_prior("dense", dim=4),
+        n_points=9,
+        steps=1000,
+        seed=seed,
+        normalise_loss=normalised,
     )
     (folder / "config.json").write_text(json.dumps(config.to_json()))
     with (folder / "metrics.jsonl").open("w") as file:

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from icl_theory.cli import main
+from icl_theory.priors import build_prior
 from icl_theory.training import RunFolderError, TrainConfig, load_model, resume, train
 from icl_theory.training.ensemble import resume_ensemble, train_ensemble
 from icl_theory.training.reuse import ensemble_groups, train_all
 from icl_theory.training.trainer import Trainer, evaluation_set
 
 CONFIG = TrainConfig(
-    prior="0.5*dense + 0.5*sparse(k=2)",
-    dim=4,
+    prior=build_prior("0.5*dense + 0.5*sparse(k=2)", dim=4),
     n_points=6,
     batch_size=8,
     steps=40,
@@ -120,7 +120,7 @@ def test_the_cli_trains_and_resumes_an_ensemble_by_its_folder(tmp_path):
 
 
 def test_runs_differing_only_in_seed_and_at_the_same_step_are_grouped():
-    dense = dataclasses.replace(CONFIG, prior="dense")
+    dense = dataclasses.replace(CONFIG, prior=build_prior("dense", dim=4))
     configs = {
         "mix0": CONFIG,
         "mix1": dataclasses.replace(CONFIG, seed=1),
@@ -145,7 +145,7 @@ def test_runs_differing_only_in_seed_and_at_the_same_step_are_grouped():
 @pytest.mark.slow  # several compiled training steps: in CI, not in the default run
 def test_train_all_trains_the_seeds_of_a_config_together_and_continues_them_together(tmp_path):
     configs = {f"seed{seed}": dataclasses.replace(CONFIG, seed=seed) for seed in range(4)}
-    configs["dense"] = dataclasses.replace(CONFIG, prior="dense")
+    configs["dense"] = dataclasses.replace(CONFIG, prior=build_prior("dense", dim=4))
     # Seeds 0 and 1 were cut short at step 20 (an ensemble); seeds 2 and 3 are missing, and 3
     # was killed before its first checkpoint, leaving its config behind.
     train_ensemble(
@@ -179,7 +179,10 @@ def test_ctrl_c_stops_train_all_after_the_interrupted_group(tmp_path, monkeypatc
         return train(config, folder, progress=progress, stop_at=10)
 
     monkeypatch.setattr(reuse, "train", stopped_by_ctrl_c)
-    configs = {"dense": dataclasses.replace(CONFIG, prior="dense"), "mixture": CONFIG}
+    configs = {
+        "dense": dataclasses.replace(CONFIG, prior=build_prior("dense", dim=4)),
+        "mixture": CONFIG,
+    }
     with pytest.raises(KeyboardInterrupt):
         train_all(configs, tmp_path, progress=False)
     assert started == ["dense"]

@@ -37,7 +37,7 @@ from icl_theory.predictors.baselines import (
     ZeroPredictor,
 )
 from icl_theory.priors import DenseLinear, Mixture, SparseLinear, prior_to_data
-from icl_theory.tables import curve_rows, print_curve_tables, sweep_table
+from icl_theory.tables import Table, curve_rows, print_curve_tables, sweep_table
 from icl_theory.training import TrainConfig, load_prior, train
 
 
@@ -142,6 +142,20 @@ def test_a_bayes_predictor_has_no_error_where_its_prior_excludes_the_prompt(k):
         n_prompts=32,
     )
     assert np.all(np.isfinite(noisy_results.errors["Bayes sparse"]))
+
+
+def test_one_table_value_writes_markdown_and_prints_the_same_cells():
+    table = Table(["", "n = 1", "n = 2"], [["least squares", "0.500", "n/a"], ["Bayes", "0", "1"]])
+    assert table.to_markdown() == (
+        "| | n = 1 | n = 2 |\n|---|---|---|\n| least squares | 0.500 | n/a |\n| Bayes | 0 | 1 |\n"
+    )
+    text = io.StringIO()
+    Console(file=text, width=80).print(table.to_rich("title"))
+    printed = text.getvalue()
+    for cell in ("title", "n = 1", "least squares", "0.500", "n/a", "Bayes"):
+        assert cell in printed
+    with pytest.raises(ValueError, match=r"Table\.rows\[1\] has 2 cells for 3 columns"):
+        Table(["a", "b", "c"], [["1", "2", "3"], ["1", "2"]])
 
 
 def test_a_sweep_table_of_excess_is_the_paired_difference_per_result():
@@ -328,11 +342,8 @@ def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
     """`icl-theory evaluate` rebuilds the run's prior with its noise and output scale (the
     results record it whole); a field the user passes overrides the run's."""
     config = TrainConfig(
-        prior="0.5*dense + 0.5*sparse(k=2)",
-        dim=4,
+        prior=build_prior("0.5*dense + 0.5*sparse(k=2)", dim=4, noise_std=0.1, output_scale="unit"),
         n_points=5,
-        noise_std=0.1,
-        output_scale="unit",
         batch_size=4,
         steps=10,
         warmup_steps=2,
@@ -343,17 +354,26 @@ def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
     )
     run = str(tmp_path / "run")
     train(config, run, progress=False)
-    assert eqx.tree_equal(load_prior(run), config.build_prior())  # recorded whole
+    assert eqx.tree_equal(load_prior(run), config.prior)  # recorded whole
     quiet = Console(file=io.StringIO())
     own = evaluate_runs(
         [run], n_prompts=8, which_baselines=(), out=tmp_path / "a.npz", console=quiet
     )
-    assert own.config["prior"] == prior_to_data(config.build_prior())
+    assert own.config["prior"] == prior_to_data(config.prior)
     arguments = ["evaluate", run, "--n-prompts", "8", "--baselines", "least-squares"]
-    assert main([*arguments, "--output-scale", "raw", "--out", str(tmp_path / "b.npz")]) == 0
+    # The run's classes at their raw scales: the spec is needed (a unit-scale prior does not
+    # remember its raw scales); the noise is still the run's.
+    spec = ["--prior", "0.5*dense + 0.5*sparse(k=2)"]
+    assert main([*arguments, *spec, "--output-scale", "raw", "--out", str(tmp_path / "b.npz")]) == 0
     raw = EvalResults.load(tmp_path / "b.npz")
-    expected = build_prior(config.prior, dim=4, noise_std=0.1, output_scale="raw")
+    expected = build_prior(spec[1], dim=4, noise_std=0.1, output_scale="raw")
     assert raw.config["prior"] == prior_to_data(expected) != own.config["prior"]
+    assert main([*arguments, "--output-scale", "raw", "--out", str(tmp_path / "c.npz")]) == 2
+    # Another noise alone keeps the run's unit scales.
+    assert main([*arguments, "--noise-std", "0.3", "--out", str(tmp_path / "d.npz")]) == 0
+    noisier = EvalResults.load(tmp_path / "d.npz")
+    expected = build_prior(spec[1], dim=4, noise_std=0.3, output_scale="unit")
+    assert noisier.config["prior"] == prior_to_data(expected)
 
 
 def test_diagnostics_are_computed_on_the_prompts_evaluate_drew():

@@ -1,7 +1,6 @@
 """The linear + sinusoid experiments' `smoke` presets end to end (train, evaluate, save, tables,
 figures, redrawn from saved results), and the study's configs against its priors."""
 
-import equinox as eqx
 import numpy as np
 import pytest
 
@@ -9,7 +8,7 @@ import experiments.convex_combinations.run as convex_combinations
 import experiments.frequency_extrapolation.run as frequency_extrapolation
 import experiments.function_drawings.run as function_drawings
 import experiments.selection_across_families.run as selection_across_families
-from experiments.linear_sinusoid_study import PRESETS, study
+from experiments.linear_sinusoid_study import study
 from icl_theory.evaluation import EvalResults
 
 EXPERIMENTS = (selection_across_families, convex_combinations, frequency_extrapolation)
@@ -55,14 +54,3 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
         error = drawings["linear/Bayes (oracle)"] - drawings["linear/truth"]
         assert np.sqrt(np.mean(error**2)) < 0.3
         assert np.all(np.isfinite(drawings["above the band (f = 4)/mixture model"]))
-
-
-@pytest.mark.parametrize("preset", sorted(PRESETS))
-def test_the_configs_train_the_priors_the_experiments_evaluate(preset):
-    s = study(preset)
-    for label, prior in (
-        ("linear", s.linear()),
-        ("sinusoid", s.sinusoid()),
-        ("mixture", s.mixture()),
-    ):
-        assert eqx.tree_equal(s.config(label, seed=0).build_prior(), prior)

@@ -1,5 +1,6 @@
 """The prior-spec language builds the structures it names."""
 
+import equinox as eqx
 import pytest
 
 from icl_theory import build_prior
@@ -11,8 +12,14 @@ from icl_theory.priors import (
     Mixture,
     Sinusoid,
     SparseLinear,
+    describe_prior,
+    prior_from_data,
+    prior_spec,
+    prior_to_data,
     register_prior,
+    shared_noise_std,
 )
+from tests.priors_zoo import ZOO
 
 
 def test_mixture_spec_builds_weighted_components():
@@ -67,3 +74,41 @@ def test_registering_a_new_prior_makes_it_available_and_names_are_unique():
         assert PRIORS["dense"] is DenseLinear
     finally:
         del PRIORS["dense_test_alias"]
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+@pytest.mark.parametrize("noise_std", [0.0, 0.25])
+def test_every_prior_is_written_as_a_spec_that_rebuilds_it_exactly(name, noise_std):
+    """`prior_spec` inverts `build_prior` on the whole zoo (unit output scale, a class with its
+    own noise and nested mixtures included), and `prior_to_data` / `prior_from_data` invert each
+    other: the two ways a run's prior is shown and recorded."""
+    for prior in (
+        ZOO[name](3, noise_std),
+        ZOO[name](3, noise_std).with_unit_output_variance(),
+        Mixture((ZOO[name](3, noise_std), SparseLinear(dim=3, k=2, noise_std=0.5)), (0.1, 0.9)),
+    ):
+        shared = shared_noise_std(prior)
+        spec = prior_spec(prior, noise_std=shared)
+        assert eqx.tree_equal(build_prior(spec, dim=3, noise_std=shared), prior), spec
+        assert eqx.tree_equal(prior_from_data(prior_to_data(prior)), prior)
+
+
+def test_a_spec_shows_only_what_differs_from_the_defaults():
+    prior = build_prior("0.5*dense + 0.5*sparse(k=1)", dim=5, noise_std=0.1)
+    assert prior_spec(prior, noise_std=0.1) == "0.5*dense + 0.5*sparse(k=1)"
+    assert describe_prior(prior) == "0.5*dense + 0.5*sparse(k=1), noise_std=0.1"
+    unit = build_prior("dense", dim=4, output_scale="unit")
+    assert prior_spec(unit) == "dense(tau=0.5)"  # 1 / sqrt(4)
+    nested = build_prior("0.5*(dense + sparse(k=1)) + 0.5*sinusoid", dim=2)
+    assert prior_spec(nested) == (
+        "0.5*mixture(dense, sparse(k=1), weights=[0.5, 0.5]) + 0.5*sinusoid"
+    )
+
+
+def test_a_prior_with_no_registered_name_has_no_spec():
+    class Unnamed(DenseLinear):
+        pass
+
+    with pytest.raises(ValueError, match=r"prior_spec\.prior='Unnamed' .*register_prior"):
+        prior_spec(Unnamed(dim=2))
+    assert describe_prior(Unnamed(dim=2)) == "Unnamed"

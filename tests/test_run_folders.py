@@ -32,6 +32,7 @@ from icl_theory.training import (
 )
 from icl_theory.training import run as run_module
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from icl_theory.training.run_folder import RunFolder
 
 
 def leaves(model):
@@ -115,6 +116,14 @@ def test_a_clean_ctrl_c_stop_exits_130(tmp_path, monkeypatch, reference):
     code, _ = run_cli("train", "--resume", str(tmp_path / "run"), "--no-progress")
     assert code == 0
     assert_same_run(tmp_path / "run", reference)
+
+
+def test_finalise_refuses_a_live_run_unless_told_to_stop_it_early(tmp_path):
+    train(TINY, tmp_path / "run", progress=False, stop_at=10)
+    code, err = run_cli("finalise", str(tmp_path / "run"))
+    assert code == 2 and "is live (step 10 of 30)" in err and "--stop-early" in err
+    code, _ = run_cli("finalise", "--stop-early", str(tmp_path / "run"))
+    assert code == 0 and RunFolder(tmp_path / "run").stopped_early()
 
 
 # Full and read-only disks ---------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_a_run_folder_without_a_manifest_loads_with_a_note(live_run, tmp_path, c
     run = tmp_path / "old"
     shutil.copytree(live_run, run)
     (run / MANIFEST_NAME).unlink()
-    assert load_prior(run) == TINY.build_prior()
+    assert load_prior(run) == TINY.prior
     assert f"{run} has no {MANIFEST_NAME}" in capsys.readouterr().err
 
 

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from icl_theory.priors import build_prior
 from icl_theory.training import (
     CorruptCheckpointError,
     RunFolderError,
@@ -29,11 +30,12 @@ from icl_theory.training import (
 )
 from icl_theory.training import run as run_module
 from icl_theory.training.checkpoint import load_checkpoint, read_header
+from icl_theory.training.reuse import run_state
+from icl_theory.training.run_folder import RunFolder
 from icl_theory.training.trainer import evaluation_set, normalised_error
 
 SMALL = TrainConfig(
-    prior="0.5*dense + 0.5*sparse(k=2)",
-    dim=4,
+    prior=build_prior("0.5*dense + 0.5*sparse(k=2)", dim=4),
     n_points=6,
     batch_size=8,
     steps=40,
@@ -168,7 +170,7 @@ def test_bad_configs_name_the_field(tmp_path):
     with pytest.raises(ValueError, match=r"TrainConfig\.model='huge'"):
         TrainConfig(model="huge")
     with pytest.raises(ValueError, match=r"SparseLinear\.k=9"):
-        TrainConfig(prior="sparse(k=9)", dim=4)
+        TrainConfig(prior=build_prior("sparse(k=9)", dim=4))
     with pytest.raises(ValueError, match=r"TrainConfig\.batch_size=6"):
         Trainer(TrainConfig(batch_size=6), devices=[jax.devices()[0]] * 4)
     train(SMALL, tmp_path / "run", progress=False, stop_at=10)
@@ -264,8 +266,9 @@ def test_a_tiny_model_learns_dense_regression_in_context():
     output = run_python(
         """
         import json, tempfile
+        from icl_theory.priors import DenseLinear
         from icl_theory.training import TrainConfig, train
-        config = TrainConfig(prior="dense", dim=5, n_points=11, model="tiny", batch_size=64,
+        config = TrainConfig(prior=DenseLinear(dim=5), n_points=11, model="tiny", batch_size=64,
                              steps=4000, steps_per_call=250, eval_every=4000,
                              checkpoint_every=4000, eval_prompts=512, learning_rate=2e-3,
                              warmup_steps=200, schedule="constant", clip_norm=1000.0)
@@ -297,6 +300,24 @@ def test_a_finalised_run_keeps_its_model_in_a_third_of_the_space(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert resume(run, progress=False).step == SMALL.steps  # finished: nothing to continue
     assert finalise(run) == run / "checkpoint.eqx"  # idempotent
+
+
+def test_a_run_stopped_early_is_final_at_the_step_it_reached(tmp_path):
+    """`finalise --stop-early`: a live run's parameters at its step, kept alone; it then counts
+    as done for the experiments (`run_state`), resuming it changes nothing, and it says so."""
+    run = tmp_path / "run"
+    train(SMALL, run, progress=False, stop_at=20)
+    before = leaves(load_model(run))
+    with pytest.raises(RunFolderError, match="--stop-early"):
+        finalise(run)
+    finalise(run, stop_early=True)
+    folder = RunFolder(run)
+    assert folder.stopped_early() and folder.step() == 20 < SMALL.steps
+    for a, b in zip(before, leaves(load_model(run)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert run_state(SMALL, run) == "finished"
+    assert resume(run, progress=False).step == 20
+    assert RunFolder(run).step() == 20  # nothing written
 
 
 WSD = dataclasses.replace(SMALL, schedule="wsd", decay_steps=10, steps=30)

@@ -5,11 +5,12 @@ import contextlib
 import io
 
 from icl_theory.cli import main
+from icl_theory.priors import build_prior
 from icl_theory.training import TrainConfig
 
+SPEC = "0.5*dense + 0.5*sparse(k=1)"
 TINY = TrainConfig(
-    prior="0.5*dense + 0.5*sparse(k=1)",
-    dim=3,
+    prior=build_prior(SPEC, dim=3),
     n_points=5,
     batch_size=4,
     steps=30,
@@ -21,8 +22,6 @@ TINY = TrainConfig(
 )
 # The same run as `icl-theory train` options.
 _OPTIONS = (
-    "prior",
-    "dim",
     "n_points",
     "batch_size",
     "steps",
@@ -33,6 +32,7 @@ _OPTIONS = (
     "warmup_steps",
 )
 TINY_ARGS = [
+    *("--prior", SPEC, "--dim", str(TINY.dim)),
     *(
         item
         for name in _OPTIONS

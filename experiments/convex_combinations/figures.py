@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import controls_section, provenance_line, sweep_panels
 from experiments.linear_sinusoid_study import CONTROLS, PRETRAINING_BAYES, study
 from experiments.paths import experiment_dir
@@ -10,8 +11,10 @@ from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
 
 NAME = "convex_combinations"
+# One file per alpha; the line under the table says so instead of naming one alpha's prior.
+PROMPTS = "`alpha*dense + (1 - alpha)*sinusoid` (a file per alpha)"
 # The models whose out-of-distribution errors the controls explain, or not.
-MODELS = ("mixture model", "sinusoid model")
+MODELS = (names.MIXTURE_MODEL, names.model("sinusoid"))
 
 
 def column(value: float) -> str:
@@ -24,7 +27,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     folder = experiment_dir(NAME, preset, "results", root)
     loaded = [EvalResults.load(folder / f"alpha{alpha:g}.npz") for alpha in s.alphas]
     positions = [p for p in s.key_lengths if 1 < p < s.n_points]
-    text = [f"# Convex combinations, preset `{preset}`\n", provenance_line(loaded[0])]
+    text = [f"# Convex combinations, preset `{preset}`\n", provenance_line(loaded[0], PROMPTS)]
     text.append(
         "\nPrompts: `alpha * linear + (1 - alpha) * sinusoid` (both drawn from the pretraining "
         f"classes), noise std {s.noise_std:g}. Error: squared error against f(x) over the "

@@ -6,6 +6,7 @@ runs; `--replot` redraws tables and figures from saved results). The question: R
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import main
 from experiments.convex_combinations.figures import replot
 from experiments.linear_sinusoid_study import study
@@ -28,7 +29,7 @@ def run(
     s = study(preset)
     train_all(s.runs(), s.runs_dir(root), jobs=jobs, progress=progress)
     models = s.models(root)
-    pretraining = {"Bayes pretraining mixture": bayes_predictor(s.mixture())} | s.controls()
+    pretraining = {names.PRETRAINING_BAYES: bayes_predictor(s.mixture())} | s.controls()
     written = []
     for alpha in s.alphas:
         prior = ConvexCombination(
@@ -48,7 +49,6 @@ def run(
             config={
                 "preset": s.name,
                 "alpha": alpha,
-                "prior_spec": "alpha * dense + (1 - alpha) * sinusoid, a file per alpha",
             },
         )
         path = experiment_dir(NAME, preset, "results", root) / f"alpha{alpha:g}.npz"

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments import names
 from experiments.common import provenance_line, seed_table
 from experiments.linear_study import experiment_dir, runs_dir, study
 from icl_theory.evaluation import EvalResults
@@ -46,7 +47,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
 def _class_section(subset: EvalResults, class_label: str, own: str, s) -> list[str]:
     positions = s.key_lengths()
     # The noisy setting of a preset may have the mixture model only (no specialists to compare).
-    specialist = [f"{own} model"] if f"{own} model" in subset.names else []
+    specialist = [names.model(own)] if names.model(own) in subset.names else []
     text = [
         f"\n## {class_label} prompts: normalised error (95% CI)\n\n",
         curve_table(subset, list(subset.names), positions),
@@ -59,21 +60,21 @@ def _class_section(subset: EvalResults, class_label: str, own: str, s) -> list[s
             f"\n## {class_label} prompts: excess over the {own} specialist model\n\n",
             curve_table(
                 subset,
-                ["mixture model", "Bayes", f"Bayes {own}"],
+                [names.MIXTURE_MODEL, names.BAYES, names.bayes(own)],
                 positions,
-                excess_over=f"{own} model",
+                excess_over=names.model(own),
             ),
         ]
     text += [
         f"\n## {class_label} prompts: excess over Bayes of the class (Bayes {own})\n\n",
         curve_table(
             subset,
-            ["mixture model", *specialist, "Bayes"],
+            [names.MIXTURE_MODEL, *specialist, names.BAYES],
             positions,
-            excess_over=f"Bayes {own}",
+            excess_over=names.bayes(own),
         ),
         f"\n## {class_label} prompts: excess over Bayes of the mixture\n\n",
-        curve_table(subset, ["mixture model", *specialist], positions, excess_over="Bayes"),
+        curve_table(subset, [names.MIXTURE_MODEL, *specialist], positions, excess_over=names.BAYES),
         f"\n## {class_label} prompts: implied weight on the dense class and the "
         "unexplained share (medians over the probed prompts)\n\n",
         _weight_table(subset, positions),

@@ -6,6 +6,7 @@ paper; `--replot` redraws tables and figures from saved results). The question: 
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import main, per_seed, trained_models
 from experiments.dense_sparse_mixture.figures import replot
 from experiments.linear_study import NOISE_FREE, experiment_dir, runs_dir, study
@@ -33,20 +34,21 @@ def run(
         prior = s.mixture(noise_std=noise)
         dense, sparse = prior.components
         standard = baselines(sparse, s.n_points)
-        lasso_name = next(name for name in standard.predictors if name.startswith("Lasso"))
         models = {
-            f"{label} model": trained_models(s, label, noise, seeds, root) for label in labels
+            names.model(label): trained_models(s, label, noise, seeds, root) for label in labels
         }
-        classes = {"Bayes dense": bayes_predictor(dense), "Bayes sparse": bayes_predictor(sparse)}
+        dense_bayes, sparse_bayes = bayes_predictor(dense), bayes_predictor(sparse)
+        classes = {names.bayes("dense"): dense_bayes, names.bayes("sparse"): sparse_bayes}
         each_seed = per_seed(models, seeds)
-        bayes = {"Bayes": bayes_predictor(prior)}
+        bayes = {names.BAYES: bayes_predictor(prior)}
         probe = SelectionProbe(
-            classes=(classes["Bayes dense"], classes["Bayes sparse"]),
-            weighted={n: m for n, m in each_seed.items() if n.startswith("mixture model")} | bayes,
+            classes=(dense_bayes, sparse_bayes),
+            weighted={n: each_seed[n] for n in names.seeds_of(names.MIXTURE_MODEL, each_seed)}
+            | bayes,
             # Lasso too: the paper's yardstick for the sparse model is how close it gets to Lasso,
             # so its share of `w` off the support is the one to hold the models against.
             probed=each_seed
-            | {name: standard.predictors[name] for name in ("least squares", lasso_name)}
+            | {name: standard.predictors[name] for name in (names.LEAST_SQUARES, standard.lasso)}
             | bayes,
             prompts=s.selection_prompts,
             queries=s.selection_queries,
@@ -59,7 +61,6 @@ def run(
             selection=probe,
             config={
                 "preset": s.name,
-                "prior_spec": s.mixture_spec(),
                 "noise_std": noise,
                 "k": s.k,
                 "lasso_validation_error": {str(a): e for a, e in standard.lasso_scores.items()},

@@ -7,6 +7,7 @@ pretraining band.
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import main
 from experiments.frequency_extrapolation.figures import replot
 from experiments.linear_sinusoid_study import study
@@ -26,10 +27,10 @@ def run(
     sinusoid mixture) and the oracle that knows the test frequency (`"Bayes"`)."""
     s = study(preset)
     train_all(s.runs(), s.runs_dir(root), jobs=jobs, progress=progress)
-    models = {name: m for name, m in s.models(root).items() if name != "linear model"}
+    models = {name: m for name, m in s.models(root).items() if name != names.model("linear")}
     references = {
-        "Bayes sinusoid band": bayes_predictor(s.sinusoid()),
-        "Bayes pretraining mixture": bayes_predictor(s.mixture()),
+        names.bayes("sinusoid band"): bayes_predictor(s.sinusoid()),
+        names.PRETRAINING_BAYES: bayes_predictor(s.mixture()),
     } | s.controls()
     written = []
     for frequency in s.frequencies:
@@ -43,7 +44,6 @@ def run(
             config={
                 "preset": s.name,
                 "frequency": frequency,
-                "prior_spec": "sinusoid of one test frequency, a file per frequency",
             },
         )
         path = experiment_dir(NAME, preset, "results", root) / f"frequency{frequency:g}.npz"

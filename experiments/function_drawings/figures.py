@@ -6,14 +6,15 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from experiments import names
 from experiments.paths import experiment_dir
 from icl_theory.plotting import save_figure
 
 NAME = "function_drawings"
 STYLES = {
-    "mixture model": {"color": "tab:blue"},
-    "Bayes pretraining mixture": {"color": "tab:orange", "linestyle": "--"},
-    "Bayes (oracle)": {"color": "black", "linestyle": ":"},
+    names.MIXTURE_MODEL: {"color": "tab:blue"},
+    names.PRETRAINING_BAYES: {"color": "tab:orange", "linestyle": "--"},
+    names.ORACLE_BAYES: {"color": "black", "linestyle": ":"},
 }
 
 

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from experiments import names
 from experiments.common import main
 from experiments.function_drawings.figures import replot
 from experiments.linear_sinusoid_study import LinearSinusoidStudy, study
@@ -54,7 +55,7 @@ def run(
     s = study(preset)
     train_all(s.runs(), s.runs_dir(root), jobs=jobs, progress=progress)
     context = min(10, s.n_points - 1)
-    transformer = s.models(root)["mixture model"][0]
+    transformer = s.models(root)[names.MIXTURE_MODEL][0]
     pretraining = bayes_predictor(s.mixture())
     queries = GRID[:, None] * np.ones((1, s.dim))
     arrays: dict[str, np.ndarray] = {"grid": GRID}
@@ -67,9 +68,9 @@ def run(
         arrays[f"{kind}/context_y"] = np.asarray(prompts.ys[:, :context])
         arrays[f"{kind}/truth"] = np.asarray(truth)
         for name, predictor in (
-            ("mixture model", transformer),
-            ("Bayes pretraining mixture", pretraining),
-            ("Bayes (oracle)", bayes_predictor(prior)),
+            (names.MIXTURE_MODEL, transformer),
+            (names.PRETRAINING_BAYES, pretraining),
+            (names.ORACLE_BAYES, bayes_predictor(prior)),
         ):
             drawn = query_predictions(predictor, prompts.xs, prompts.ys, queries)
             arrays[f"{kind}/{name}"] = drawn[:, context]

@@ -5,7 +5,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from experiments import intermediate_sparsity
+from experiments import intermediate_sparsity, names
 from experiments.common import provenance_line
 from experiments.linear_study import experiment_dir, study
 from icl_theory.evaluation import EvalResults
@@ -23,7 +23,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     folder = experiment_dir(NAME, preset, "results", root)
     counts = list(range(1, s.dim + 1))
     loaded = [EvalResults.load(folder / f"nonzeros{c}.npz") for c in counts]
-    names = [n for n in loaded[0].names if n != "Bayes"] + ["Bayes"]
+    shown = [n for n in loaded[0].names if n != names.BAYES] + [names.BAYES]
     # d / 2 rounded up, as in the other experiments' tables (`LinearStudy.key_lengths`), and d.
     positions = [p for p in ((s.dim + 1) // 2, s.dim) if p < s.n_points]
     panels = len(positions) + 2
@@ -31,7 +31,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     text = [f"# Intermediate sparsity, preset `{preset}` (noise-free)\n\n"]
     text.append(provenance_line(loaded[0]))
     for ax, position in zip(axes, positions, strict=False):
-        text += _error_panel(ax, loaded, names, counts, position, s.k)
+        text += _error_panel(ax, loaded, shown, counts, position, s.k)
     position = positions[0]
     selection = loaded[0].selection
     weights = _medians_by_count(loaded, "implied_weight", list(selection.implied_weight), position)
@@ -78,7 +78,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     ):
         text.append(f"\n## {title}\n\n")
         text.append(value_table(list(names_shown), columns, values))
-    if {"mixture model", "dense model"} <= set(names):
+    if {names.MIXTURE_MODEL, names.model("dense")} <= set(shown):
         # Does the mixture model lie between the specialists? Paired with the dense one, on the
         # same prompts, at k + 1, d / 2 (rounded up) and d examples.
         text.append(
@@ -88,7 +88,9 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
         for p in sorted({s.k + 1, (s.dim + 1) // 2, s.dim} & set(range(1, s.n_points))):
             text.append(f"\nAt {p} examples:\n\n")
             text.append(
-                sweep_table(loaded, ["mixture model"], p, columns, excess_over="dense model")
+                sweep_table(
+                    loaded, [names.MIXTURE_MODEL], p, columns, excess_over=names.model("dense")
+                )
             )
     written.append(
         write_text(experiment_dir(NAME, preset, "tables", root) / "sweep.md", "".join(text))
@@ -96,17 +98,17 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
     return written
 
 
-def _error_panel(ax, loaded: list[EvalResults], names, counts, position: int, k: int) -> list:
+def _error_panel(ax, loaded: list[EvalResults], shown, counts, position: int, k: int) -> list:
     """One panel of mean error against the nonzero count at `position`; its Markdown table."""
-    table = np.full((len(names), len(counts)), np.nan)
+    table = np.full((len(shown), len(counts)), np.nan)
     # Not evaluated: the own-class Bayes predictor beyond MAX_SUPPORTS supports.
-    evaluated = np.array([[name in r.names for r in loaded] for name in names])
+    evaluated = np.array([[name in r.names for r in loaded] for name in shown])
     for j, results in enumerate(loaded):
-        for i, name in enumerate(names):
+        for i, name in enumerate(shown):
             if evaluated[i, j]:
                 table[i, j] = results.mean(name)[position]
-    for i, name in enumerate(names):
-        style = {"color": "black"} if name == "Bayes" else {}
+    for i, name in enumerate(shown):
+        style = {"color": "black"} if name == names.BAYES else {}
         ax.plot(counts, table[i], marker="o", label=name, **style)
     ax.axvline(k, color="grey", linestyle=":")
     ax.set_xlabel(AXIS_LABEL)
@@ -118,7 +120,7 @@ def _error_panel(ax, loaded: list[EvalResults], names, counts, position: int, k:
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small")
     text = [f"\n## Normalised error at {position} in-context examples (mean over prompts)\n\n"]
-    text.append(value_table(names, [f"nnz {c}" for c in counts], table))
+    text.append(value_table(shown, [f"nnz {c}" for c in counts], table))
     if np.isnan(table[evaluated]).any():
         text.append(f"\n{UNDEFINED_NOTE}\n")
     if not evaluated.all():
@@ -131,7 +133,7 @@ def _error_panel(ax, loaded: list[EvalResults], names, counts, position: int, k:
 
 
 def _medians_by_count(
-    loaded: list[EvalResults], kind: str, names: list[str], position: int
+    loaded: list[EvalResults], kind: str, shown: list[str], position: int
 ) -> np.ndarray:
     """Median of one diagnostic at `position`, one row per predictor, one column per result (NaN
     where a result lacks the predictor: own-class Bayes beyond `MAX_SUPPORTS`)."""
@@ -143,6 +145,6 @@ def _medians_by_count(
                 else np.nan
                 for r in loaded
             ]
-            for name in names
+            for name in shown
         ]
     )

@@ -7,7 +7,7 @@
 import math
 from pathlib import Path
 
-from experiments import intermediate_sparsity
+from experiments import intermediate_sparsity, names
 from experiments.common import main, per_seed, trained_models
 from experiments.intermediate_sparsity.figures import replot
 from experiments.linear_study import NOISE_FREE, experiment_dir, runs_dir, study
@@ -35,27 +35,27 @@ def run(
     pretraining = s.mixture()
     dense, sparse = pretraining.components
     models = {
-        f"{label} model": trained_models(s, label, NOISE_FREE, s.seeds, root)
+        names.model(label): trained_models(s, label, NOISE_FREE, s.seeds, root)
         for label in ("dense", "sparse", "mixture")
     }
     each_seed = per_seed(models, s.seeds)
-    mixture_seeds = {n: m for n, m in each_seed.items() if n.startswith("mixture model")}
+    mixture_seeds = {n: each_seed[n] for n in names.seeds_of(names.MIXTURE_MODEL, each_seed)}
     references = {
-        "Bayes pretraining mixture": bayes_predictor(pretraining),
-        "Bayes dense": bayes_predictor(dense),
-        f"Bayes sparse(k={s.k})": bayes_predictor(sparse),
+        names.PRETRAINING_BAYES: bayes_predictor(pretraining),
+        names.bayes("dense"): bayes_predictor(dense),
+        names.bayes(f"sparse(k={s.k})"): bayes_predictor(sparse),
     }
-    pretraining_bayes = {"Bayes pretraining mixture": references["Bayes pretraining mixture"]}
+    pretraining_bayes = {names.PRETRAINING_BAYES: references[names.PRETRAINING_BAYES]}
     written = []
     for nonzeros in range(1, s.dim + 1):
         prior = SparseLinear(dim=s.dim, k=nonzeros)
         exact = math.comb(s.dim, nonzeros) <= intermediate_sparsity.MAX_SUPPORTS
-        own_bayes = {"Bayes": bayes_predictor(prior)} if exact else {}
+        own_bayes = {names.BAYES: bayes_predictor(prior)} if exact else {}
         probe = SelectionProbe(
-            classes=(references["Bayes dense"], references[f"Bayes sparse(k={s.k})"]),
+            classes=(references[names.bayes("dense")], references[names.bayes(f"sparse(k={s.k})")]),
             weighted=mixture_seeds | pretraining_bayes,
             probed=each_seed
-            | {"Bayes dense": references["Bayes dense"]}
+            | {names.bayes("dense"): references[names.bayes("dense")]}
             | pretraining_bayes
             | own_bayes,
             prompts=s.selection_prompts,
@@ -70,7 +70,6 @@ def run(
             selection=probe,
             config={
                 "preset": s.name,
-                "prior_spec": f"sparse(k={nonzeros})",
                 "noise_std": NOISE_FREE,
                 "k": s.k,
                 "nonzeros": nonzeros,

@@ -5,6 +5,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from experiments import names
 from experiments.common import provenance_line, seed_table
 from experiments.linear_study import experiment_dir, study
 from icl_theory.evaluation import EvalResults
@@ -27,10 +28,10 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
         subset = results.for_class(class_label)
         shares = [w if own == "dense" else 1 - w for w in s.dense_weights]
         rows, labels = [], []
-        for kind in ("mixture model", "Bayes"):
+        for kind in (names.MIXTURE_MODEL, names.BAYES):
             excess = np.array(
                 [
-                    subset.excess(f"{kind}, dense weight {w:g}", f"Bayes {own}").mean[positions]
+                    subset.excess(names.weighted(kind, w), names.bayes(own)).mean[positions]
                     for w in s.dense_weights
                 ]
             )
@@ -41,7 +42,7 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
                     shares,
                     excess[:, column],
                     marker="o",
-                    linestyle="-" if kind == "mixture model" else "--",
+                    linestyle="-" if kind == names.MIXTURE_MODEL else "--",
                     label=f"{kind}, n = {position}",
                 )
         ax.axhline(0.0, color="black", linewidth=0.8)
@@ -59,8 +60,8 @@ def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
             f"\n## {class_label} prompts: the mixture models' excess over Bayes {own}, 95% "
             "intervals (over prompts, and over training seeds where there are several)\n\n"
         )
-        mixtures = [f"mixture model, dense weight {w:g}" for w in s.dense_weights]
-        text.append(curve_table(subset, mixtures, positions, excess_over=f"Bayes {own}"))
+        mixtures = [names.weighted(names.MIXTURE_MODEL, w) for w in s.dense_weights]
+        text.append(curve_table(subset, mixtures, positions, excess_over=names.bayes(own)))
         text.append(
             f"\n## {class_label} prompts: mean normalised error of each training seed (the "
             "seed-to-seed spread an effect of the weight must exceed)\n\n"

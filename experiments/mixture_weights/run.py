@@ -6,6 +6,7 @@ and figures from saved results). The question: README.md here.
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import main, trained_models
 from experiments.linear_study import NOISE_FREE, experiment_dir, runs_dir, study
 from experiments.mixture_weights.figures import replot
@@ -31,13 +32,13 @@ def run(
     prior = s.mixture()
     predictors = {}
     for w in s.dense_weights:
-        predictors[f"mixture model, dense weight {w:g}"] = trained_models(
+        predictors[names.weighted(names.MIXTURE_MODEL, w)] = trained_models(
             s, f"mixture-w{w:g}", NOISE_FREE, seeds, root
         )
-        predictors[f"Bayes, dense weight {w:g}"] = bayes_predictor(s.mixture(w))
+        predictors[names.weighted(names.BAYES, w)] = bayes_predictor(s.mixture(w))
     for label, component in zip(("dense", "sparse"), prior.components, strict=True):
-        predictors[f"{label} model"] = trained_models(s, label, NOISE_FREE, seeds, root)
-        predictors[f"Bayes {label}"] = bayes_predictor(component)
+        predictors[names.model(label)] = trained_models(s, label, NOISE_FREE, seeds, root)
+        predictors[names.bayes(label)] = bayes_predictor(component)
     results = evaluate(
         predictors,
         prior,
@@ -46,7 +47,6 @@ def run(
         include_bayes=False,
         config={
             "preset": s.name,
-            "prior_spec": s.mixture_spec(),
             "noise_std": NOISE_FREE,
             "k": s.k,
             "dense_weights": list(s.dense_weights),

@@ -20,7 +20,9 @@ import numpy as np
 
 from experiments.paths import runs_dir
 from icl_theory.plotting import save_figure
+from icl_theory.priors import describe_prior
 from icl_theory.records import provenance, write_json_atomic, write_text
+from icl_theory.tables import Table
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.curves import plateau_exit, read_curves
 from icl_theory.training.metrics_log import METRICS_NAME
@@ -42,7 +44,7 @@ def summarise(run: Path) -> dict[str, Any]:
     half, full = math.ceil(config.dim / 2), config.dim
     last_error = curves.eval_error[-1] if len(curves.eval_steps) else None
     return {
-        "prior": config.prior,
+        "prior": describe_prior(config.prior),
         "seed": config.seed,
         "curriculum": config.curriculum is not None,
         "steps_planned": config.steps,
@@ -67,7 +69,7 @@ def _zero_predictor_loss(config: TrainConfig, samples: int = 4096) -> float:
     squared error, so that its plateau is at 1 too: a Monte Carlo mean over standard normal
     inputs (the prompts' distribution) of the prior's output variance, about 1% from the exact
     value at 4,096 inputs in 5 dimensions."""
-    prior = config.build_prior()
+    prior = config.prior
     xs = jax.random.normal(jax.random.key(0), (samples, config.dim))
     return float(jnp.mean(jax.vmap(prior.output_variance)(xs)))
 
@@ -105,21 +107,28 @@ def replot(name: str, out: Path = HERE) -> list[Path]:
         f"({_values(runs, 'eval_prompts')} fixed prompts of its own prior, noise-free f, errors "
         f"over the class's output variance) at d / 2 (rounded up) and d examples; least squares "
         f"is exact from d examples on. Training time counts the timed compiled calls.\n\n",
-        "| run | curriculum | steps trained | left the plateau at | last loss | error at d / 2 "
-        "| error at d | training time |\n",
-        "|---|---|---|---|---|---|---|---|\n",
     ]
+    rows = []
     for run_name, r in runs.items():
         exit_step = "never" if r["plateau_exit_step"] is None else f"{r['plateau_exit_step']:,}"
         errors = [
             "n/a" if error is None else f"{error:.3f} (n = {n})"
             for n, error in r["error_at"].items()
         ]
-        lines.append(
-            f"| {run_name} | {'yes' if r['curriculum'] else 'no'} | {r['steps_trained']:,} of "
-            f"{r['steps_planned']:,} | {exit_step} | {r['last_loss']:.3f} | {errors[0]} | "
-            f"{errors[1]} | {r['training_seconds'] / 60:.0f} min |\n"
+        rows.append(
+            [
+                run_name,
+                "yes" if r["curriculum"] else "no",
+                f"{r['steps_trained']:,} of {r['steps_planned']:,}",
+                exit_step,
+                f"{r['last_loss']:.3f}",
+                *errors,
+                f"{r['training_seconds'] / 60:.0f} min",
+            ]
         )
+    columns = ["run", "curriculum", "steps trained", "left the plateau at", "last loss"]
+    columns += ["error at d / 2", "error at d", "training time"]
+    lines.append(Table(columns, rows).to_markdown())
     table = out / "tables" / f"{name}.md"
     write_text(table, "".join(lines))
 

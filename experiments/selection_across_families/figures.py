@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments import names
 from experiments.common import provenance_line, seed_table
 from experiments.linear_sinusoid_study import LinearSinusoidStudy, study
 from experiments.paths import experiment_dir
@@ -55,19 +56,21 @@ def _class_section(
         f"\n## {class_label} prompts: paired excess over the {own} specialist\n\n",
         curve_table(
             subset,
-            ["mixture model", f"{other} model", "Bayes", f"Bayes {own}"],
+            [names.MIXTURE_MODEL, names.model(other), names.BAYES, names.bayes(own)],
             positions,
-            excess_over=f"{own} model",
+            excess_over=names.model(own),
         ),
         f"\n## {class_label} prompts: paired excess over Bayes of the class (Bayes {own})\n\n",
         curve_table(
             subset,
-            ["mixture model", f"{own} model", "Bayes"],
+            [names.MIXTURE_MODEL, names.model(own), names.BAYES],
             positions,
-            excess_over=f"Bayes {own}",
+            excess_over=names.bayes(own),
         ),
         f"\n## {class_label} prompts: paired excess over Bayes of the mixture\n\n",
-        curve_table(subset, ["mixture model", f"{own} model"], positions, excess_over="Bayes"),
+        curve_table(
+            subset, [names.MIXTURE_MODEL, names.model(own)], positions, excess_over=names.BAYES
+        ),
         f"\n## {class_label} prompts: weight on the linear class (medians over the probed "
         "prompts): the Bayes class posterior, and each predictor's implied weight\n\n",
         _weight_table(subset, positions),

@@ -6,6 +6,7 @@ small; `--replot` redraws tables and figures from saved results). The question: 
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import main
 from experiments.linear_sinusoid_study import study
 from experiments.paths import experiment_dir
@@ -28,13 +29,13 @@ def run(
     prior = s.mixture()
     linear, sinusoid = prior.components
     models = s.models(root)
-    classes = {"Bayes linear": bayes_predictor(linear), "Bayes sinusoid": bayes_predictor(sinusoid)}
-    mixture_seeds = {
-        name: model for name, model in s.per_seed(models).items() if name.startswith("mixture")
-    }
+    linear_bayes, sinusoid_bayes = bayes_predictor(linear), bayes_predictor(sinusoid)
+    classes = {names.bayes("linear"): linear_bayes, names.bayes("sinusoid"): sinusoid_bayes}
+    each_seed = s.per_seed(models)
+    mixture_seeds = {n: each_seed[n] for n in names.seeds_of(names.MIXTURE_MODEL, each_seed)}
     probe = SelectionProbe(
-        classes=(classes["Bayes linear"], classes["Bayes sinusoid"]),
-        weighted=mixture_seeds | {"Bayes": bayes_predictor(prior)},
+        classes=(linear_bayes, sinusoid_bayes),
+        weighted=mixture_seeds | {names.BAYES: bayes_predictor(prior)},
         prompts=s.selection_prompts,
         queries=s.selection_queries,
     )
@@ -46,7 +47,7 @@ def run(
         selection=probe,
         # 1-D linear functions have output variance x^2, which vanishes at x = 0.
         normalise="class_mean",
-        config={"preset": s.name, "prior_spec": s.spec("mixture")},
+        config={"preset": s.name},
     )
     path = experiment_dir(NAME, preset, "results", root) / "selection.npz"
     return [results.save(path), *replot(preset, root=root)]

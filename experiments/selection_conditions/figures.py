@@ -14,15 +14,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from experiments.linear_study import study
+from experiments.names import LEAST_SQUARES
 from experiments.paths import experiment_dir
 from experiments.selection_conditions.settings import NAME, recipes, study_runs_dir
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
-from icl_theory.tables import runs_table
+from icl_theory.tables import Table, runs_table
 from icl_theory.training.run_folder import RunFolder
 
-LEAST_SQUARES = "least squares"
 DENSE_SPECIALIST = "dense specialist"
 SPARSE_SPECIALIST = "sparse specialist"
 BASELINE = "per-prompt"
@@ -75,15 +75,22 @@ def _runs_page(preset: str, root: Path | None) -> Path:
     states = []
     for run in sorted(p for p in folder.iterdir() if RunFolder(p).has_checkpoint()):
         steps = RunFolder(run).config().steps
-        final = RunFolder(run).is_finalised()
-        state = "final (parameters only)" if final else f"live at step {RunFolder(run).step():,}"
-        states.append(f"| {run.name} | {state} of {steps:,} |")
+        kept = RunFolder(run)
+        if kept.stopped_early():
+            state = f"stopped at step {kept.step():,} (parameters only)"
+        elif kept.is_finalised():
+            state = "final (parameters only)"
+        else:
+            state = f"live at step {kept.step():,}"
+        states.append([run.name, f"{state} of {steps:,}"])
     text = (
         f"# Training runs of the selection-conditions study, preset `{preset}`\n\n"
         "A live run keeps its optimiser state, to continue with `python -m "
-        "experiments.selection_conditions.train NAME ...`; parameter snapshots are not kept in "
+        "experiments.selection_conditions.train NAME ...`; a run stopped early "
+        "(`icl-theory finalise --stop-early`) is final at the step it reached, where its pilot "
+        "gave no reason to go on; parameter snapshots are not kept in "
         "the repository (their evaluations are, in `experiments/selection_conditions/results/`)."
-        "\n\n| run | state |\n|---|---|\n" + "\n".join(states) + "\n\n" + runs_table(folder)
+        "\n\n" + Table(["run", "state"], states).to_markdown() + "\n" + runs_table(folder)
     )
     return write_text(folder / "runs.md", text)
 
@@ -139,13 +146,27 @@ def _cell(values: np.ndarray, index: int) -> str:
 
 
 def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> Path:
-    header = (
-        "| recipe | seeds | step | prompts seen | core-minutes | "
-        + " | ".join(f"share kept, n = {p}" for p in positions)
-        + " | "
-        + " | ".join(f"dense excess, n = {p}" for p in positions)
-        + f" | each seed's share, n = {positions[-1]} |"
-    )
+    columns = [
+        "recipe",
+        "seeds",
+        "step",
+        "prompts seen",
+        "core-minutes",
+        *(f"share kept, n = {p}" for p in positions),
+        *(f"dense excess, n = {p}" for p in positions),
+        f"each seed's share, n = {positions[-1]}",
+    ]
+    cells_by_row = []
+    for label, results, step, measure in rows:
+        seeds = results.errors[step_name(step)].shape[0]
+        minutes = results.config.get("training_seconds", float("nan")) / 60
+        batch = 64  # every run of the study
+        cells = [label, str(seeds), f"{step:,}", f"{step * batch / 1e6:.2f}M", f"{minutes:.0f}"]
+        cells += [_cell(measure["share"], i) for i in range(len(positions))]
+        cells += [_cell(measure["dense_excess"], i) for i in range(len(positions))]
+        per_seed = seed_shares(results, step_name(step), positions[-1])
+        cells.append(", ".join(f"{share:.2f}" for share in per_seed))
+        cells_by_row.append(cells)
     lines = [
         f"# What it takes to select, preset `{preset}`\n",
         "Share of the sparse specialist's advantage over least squares that each model keeps on "
@@ -155,22 +176,8 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         "the latest step its runs keep; core-minutes: the timed training of one ensemble of "
         "three seeds on one core (for a warm start, on top of its specialist's); a pilot row: "
         "the seed trained further alone (one seed: not established).\n",
-        header,
-        "|---|---|---|---|---|" + "---|" * (2 * len(positions) + 1),
+        Table(columns, cells_by_row).to_markdown().rstrip("\n"),
     ]
-    for label, results, step, measure in rows:
-        seeds = results.errors[step_name(step)].shape[0]
-        minutes = results.config.get("training_seconds", float("nan")) / 60
-        batch = 64  # every run of the study
-        cells = [_cell(measure["share"], i) for i in range(len(positions))]
-        cells += [_cell(measure["dense_excess"], i) for i in range(len(positions))]
-        per_seed = seed_shares(results, step_name(step), positions[-1])
-        cells.append(", ".join(f"{share:.2f}" for share in per_seed))
-        lines.append(
-            f"| {label} | {seeds} | {step:,} | {step * batch / 1e6:.2f}M | {minutes:.0f} | "
-            + " | ".join(cells)
-            + " |"
-        )
     first = next(iter(rows))[1] if rows else None
     if first is not None:
         git = first.provenance.get("git", {})
@@ -186,25 +193,21 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
 
 def _steps_table(curves: dict, labels: dict, positions: list[int]) -> str:
     """Markdown: every recipe's measure at every kept step (the figure's points)."""
-    lines = [
-        "\n## The measure at every kept step\n",
-        "| recipe | step | prompts seen | "
-        + " | ".join(f"share kept, n = {p}" for p in positions)
-        + " | "
-        + " | ".join(f"dense excess, n = {p}" for p in positions)
-        + " |",
-        "|---|---|---|" + "---|" * (2 * len(positions)),
+    columns = [
+        "recipe",
+        "step",
+        "prompts seen",
+        *(f"share kept, n = {p}" for p in positions),
+        *(f"dense excess, n = {p}" for p in positions),
     ]
+    rows = []
     for name, measures in curves.items():
         for step in sorted(measures):
-            cells = [_cell(measures[step]["share"], i) for i in range(len(positions))]
+            cells = [labels.get(name, name), f"{step:,}", f"{step * 64 / 1e6:.2f}M"]
+            cells += [_cell(measures[step]["share"], i) for i in range(len(positions))]
             cells += [_cell(measures[step]["dense_excess"], i) for i in range(len(positions))]
-            lines.append(
-                f"| {labels.get(name, name)} | {step:,} | {step * 64 / 1e6:.2f}M | "
-                + " | ".join(cells)
-                + " |"
-            )
-    return "\n".join(lines) + "\n"
+            rows.append(cells)
+    return "\n## The measure at every kept step\n\n" + Table(columns, rows).to_markdown()
 
 
 def _figure(preset: str, curves: dict, labels: dict, root: Path | None) -> Path:

@@ -13,10 +13,10 @@ import numpy as np
 
 from experiments.common import main
 from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
+from experiments.names import LEAST_SQUARES
 from experiments.selection_conditions.figures import (
     BASELINE,
     DENSE_SPECIALIST,
-    LEAST_SQUARES,
     SPARSE_SPECIALIST,
     pilot_name,
     replot,
@@ -61,8 +61,11 @@ def run(
     for r in chosen:
         runs = [folder / name for name in r.runs(s, root)]
         groups[r.name] = runs
-        # Seeds trained further than the rest (a pilot continued alone) are a row of their own.
-        latest = {run: RunFolder(run).step() for run in runs if RunFolder(run).has_checkpoint()}
+        # Seeds trained further than the rest (a pilot continued alone, or the only seed
+        # started yet) are a row of their own.
+        latest = {
+            run: RunFolder(run).step() if RunFolder(run).has_checkpoint() else 0 for run in runs
+        }
         ahead = [run for run, step in latest.items() if step > min(latest.values())]
         if ahead:
             groups[pilot_name(r.name)] = ahead

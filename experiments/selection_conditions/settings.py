@@ -23,16 +23,19 @@ NAME = "selection_conditions"
 class Recipe:
     """A way to train the mixture model: `label` (the table's row), how the config differs
     from the study's 50/50 mixture run (`changes`), and which committed specialist it
-    warm-starts from (`init_from`: `"sparse"`, `"dense"` or `None`)."""
+    warm-starts from (`init_from`: `"sparse"`, `"dense"` or `None`); the mixture's
+    `dense_weight` and `noise_std` are the study's 50/50 noise-free one unless a recipe says."""
 
     name: str
     label: str
     changes: tuple[tuple[str, object], ...] = ()
     init_from: str | None = None
     seeds: tuple[int, ...] = (0,)
+    dense_weight: float = 0.5
+    noise_std: float = NOISE_FREE
 
     def config(self, s: LinearStudy, seed: int, root: Path | None = None) -> TrainConfig:
-        base = s.config(s.mixture_spec(), noise_std=NOISE_FREE, seed=seed)
+        base = s.config(s.mixture(self.dense_weight, self.noise_std), seed=seed)
         config = dataclasses.replace(base, **dict(self.changes))
         if self.init_from is None:
             return config
@@ -60,7 +63,6 @@ _SMOKE_WARM = _warm_start(100, 20, (50,))
 _BALANCED = (("batch_composition", "balanced"),)
 _ROUND_ROBIN = (("batch_composition", "round-robin"),)
 _ONE_CLASS = (("batch_composition", "one-class"),)
-_SPARSE_HEAVY = (("prior", "0.1*dense + 0.9*sparse(k=1)"),)
 # Every claim rests on three seeds; a recipe's three train as one ensemble on one core.
 _SEEDS = (0, 1, 2)
 
@@ -71,7 +73,7 @@ RECIPES: dict[str, tuple[Recipe, ...]] = {
         Recipe("balanced", "balanced batches (32 + 32)", _BALANCED, seeds=_SEEDS),
         Recipe("round-robin", "one step per class in turn", _ROUND_ROBIN, seeds=_SEEDS),
         Recipe("one-class", "one class per batch", _ONE_CLASS, seeds=_SEEDS),
-        Recipe("sparse-share-0.9", "sparse share 0.9", _SPARSE_HEAVY, seeds=_SEEDS),
+        Recipe("sparse-share-0.9", "sparse share 0.9", seeds=_SEEDS, dense_weight=0.1),
     ),
     "smoke": (
         Recipe("warm-sparse", "warm start from the sparse specialist", _SMOKE_WARM, "sparse"),
@@ -92,24 +94,27 @@ FOLLOW_UPS: dict[str, tuple[Recipe, ...]] = {
         Recipe(
             "warm-sparse-w0.1",
             "warm start from the sparse specialist, dense weight 0.1",
-            (*_WARM, ("prior", "0.1*dense + 0.9*sparse(k=1)")),
+            _WARM,
             "sparse",
             _SEEDS,
+            dense_weight=0.1,
         ),
         Recipe(
             "warm-sparse-w0.9",
             "warm start from the sparse specialist, dense weight 0.9",
-            (*_WARM, ("prior", "0.9*dense + 0.1*sparse(k=1)")),
+            _WARM,
             "sparse",
             _SEEDS,
+            dense_weight=0.9,
         ),
         # Shorter (the noise-free warm starts kept a flat share from step 500 to their decay).
         Recipe(
             "warm-sparse-noise0.1",
             "warm start from the sparse specialist, noise std 0.1",
-            (*_warm_start(6000, 2000, (500, 1000, 2000, 4000)), ("noise_std", 0.1)),
+            _warm_start(6000, 2000, (500, 1000, 2000, 4000)),
             "sparse",
             _SEEDS,
+            noise_std=0.1,
         ),
     ),
 }

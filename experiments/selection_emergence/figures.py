@@ -6,12 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from experiments import names
 from experiments.common import provenance_line
 from experiments.linear_study import LinearStudy, experiment_dir, study
 from icl_theory.evaluation import EvalResults
 from icl_theory.plotting import nan_quantile, save_figure
 from icl_theory.records import write_text
-from icl_theory.tables import curve_table, value_table
+from icl_theory.tables import Table, curve_table, value_table
 
 NAME = "selection_emergence"
 
@@ -31,7 +32,7 @@ def seed_medians(results: EvalResults, name: str, seeds: int, positions: list[in
     prompts."""
     weights = results.selection.implied_weight
     return np.array(
-        [nan_quantile(weights[f"{name} (seed {i})"][:, positions], 0.5) for i in range(seeds)]
+        [nan_quantile(weights[names.seed_of(name, i)][:, positions], 0.5) for i in range(seeds)]
     )
 
 
@@ -86,10 +87,13 @@ def _weight_panel(
     positions: list[int],
 ) -> list[str]:
     per_step = np.array(
-        [seed_medians(results, f"mixture model, step {step}", seeds, positions) for step in steps]
+        [
+            seed_medians(results, names.at_step(names.MIXTURE_MODEL, step), seeds, positions)
+            for step in steps
+        ]
     )  # (steps, seeds, positions)
     bayes = np.asarray(
-        nan_quantile(results.selection.implied_weight["Bayes"][:, positions], 0.5)
+        nan_quantile(results.selection.implied_weight[names.BAYES][:, positions], 0.5)
     )  # (positions,)
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(positions)))
     for column, (position, colour) in enumerate(zip(positions, colours, strict=True)):
@@ -116,26 +120,20 @@ def _weight_panel(
     cells = [
         [_seed_cell(per_step[i, :, c]) for c in range(len(positions))] for i in range(len(steps))
     ]
-    lines = ["| step | " + " | ".join(f"n = {p}" for p in positions) + " |"]
-    lines.append("|---|" + "---|" * len(positions))
-    lines += [
-        f"| {step:,} | " + " | ".join(row) + " |" for step, row in zip(steps, cells, strict=True)
-    ]
-    lines.append(
-        "| Bayes posterior | " + " | ".join(_seed_cell(np.array([b])) for b in bayes) + " |"
-    )
+    rows = [[f"{step:,}", *row] for step, row in zip(steps, cells, strict=True)]
+    rows.append(["Bayes posterior", *(_seed_cell(np.array([b])) for b in bayes)])
     return [
         f"\n## {class_label} prompts: implied weight on the dense class\n\n",
-        "\n".join(lines) + "\n",
+        Table(["step", *(f"n = {p}" for p in positions)], rows).to_markdown(),
     ]
 
 
 def _error_panel(
     ax: Axes, results: EvalResults, class_label: str, steps: list[int], positions: list[int]
 ) -> list[str]:
-    names = [f"mixture model, step {step}" for step in steps]
-    means = np.array([results.mean(name)[positions] for name in names])  # (steps, positions)
-    references = [n for n in results.names if not n.startswith("mixture model")]
+    at_steps = [names.at_step(names.MIXTURE_MODEL, step) for step in steps]
+    means = np.array([results.mean(name)[positions] for name in at_steps])  # (steps, positions)
+    references = [n for n in results.names if not n.startswith(names.MIXTURE_MODEL)]
     colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(positions)))
     for column, (position, colour) in enumerate(zip(positions, colours, strict=True)):
         ax.plot(
@@ -145,7 +143,7 @@ def _error_panel(
             marker="o",
             label=f"mixture model, n = {position}",
         )
-        for name, style in (("least squares", ":"), ("Bayes", "--")):
+        for name, style in ((names.LEAST_SQUARES, ":"), (names.BAYES, "--")):
             level = results.mean(name)[position]
             # Noise-free, Bayes (and least squares from d examples) is exact to round-off:
             # nothing to draw on a log axis.
@@ -161,7 +159,7 @@ def _error_panel(
     ax.legend(fontsize="x-small")
     return [
         f"\n## {class_label} prompts: normalised error (95% CI over prompts and seeds)\n\n",
-        curve_table(results, names + references, positions),
+        curve_table(results, at_steps + references, positions),
         f"\n## {class_label} prompts: mean normalised error per step\n\n",
         value_table([f"step {step:,}" for step in steps], [f"n = {p}" for p in positions], means),
     ]

@@ -8,6 +8,7 @@ results). Reuses experiment 1's mixture models. The question: README.md here.
 
 from pathlib import Path
 
+from experiments import names
 from experiments.common import finished_run, main, per_seed
 from experiments.linear_study import experiment_dir, run_name, runs_dir, study
 from experiments.selection_emergence.figures import replot
@@ -30,10 +31,6 @@ def model_steps(folders: list[Path]) -> list[int]:
     return sorted(kept - final) + sorted(final)
 
 
-def model_name(step: int) -> str:
-    return f"mixture model, step {step}"
-
-
 def run(
     preset: str = "sparse-regime", *, root: Path | None = None, jobs: int = 1, progress: bool = True
 ) -> list[Path]:
@@ -43,15 +40,15 @@ def run(
     is its class posterior), each class's Bayes predictor, least squares and Lasso."""
     s = study(preset)
     noise = s.emergence_noise  # whose snapshots are followed: noise-free unless the preset says
-    names = [run_name("mixture", noise, seed) for seed in s.seeds]
+    mixtures = [run_name("mixture", noise, seed) for seed in s.seeds]
     configs = s.specialists_and_mixture(noise, s.seeds)
     train_all(
-        s.own_runs({name: configs[name] for name in names}),
+        s.own_runs({name: configs[name] for name in mixtures}),
         runs_dir(preset, root),
         jobs=jobs,
         progress=progress,
     )
-    folders = [finished_run(s, name, root) for name in names]
+    folders = [finished_run(s, name, root) for name in mixtures]
     steps = model_steps(folders)
     if len(steps) == 1:
         raise ValueError(
@@ -61,17 +58,17 @@ def run(
     prior = s.mixture(noise_std=noise)
     dense, sparse = prior.components
     models = {
-        model_name(step): [
+        names.at_step(names.MIXTURE_MODEL, step): [
             load_model(folder, None if step == steps[-1] else step) for folder in folders
         ]
         for step in steps
     }
     standard = baselines(sparse, s.n_points)
-    lasso_name = next(name for name in standard.predictors if name.startswith("Lasso"))
-    classes = {"Bayes dense": bayes_predictor(dense), "Bayes sparse": bayes_predictor(sparse)}
-    bayes = {"Bayes": bayes_predictor(prior)}
+    dense_bayes, sparse_bayes = bayes_predictor(dense), bayes_predictor(sparse)
+    classes = {names.bayes("dense"): dense_bayes, names.bayes("sparse"): sparse_bayes}
+    bayes = {names.BAYES: bayes_predictor(prior)}
     probe = SelectionProbe(
-        classes=(classes["Bayes dense"], classes["Bayes sparse"]),
+        classes=(dense_bayes, sparse_bayes),
         weighted=per_seed(models, s.seeds) | bayes,
         prompts=2 * s.selection_prompts,  # about half of them sparse
         queries=s.selection_queries,
@@ -80,14 +77,13 @@ def run(
         models
         | classes
         | bayes
-        | {name: standard.predictors[name] for name in ("least squares", lasso_name)},
+        | {name: standard.predictors[name] for name in (names.LEAST_SQUARES, standard.lasso)},
         prior,
         s.n_points,
         n_prompts=s.n_prompts,
         selection=probe,
         config={
             "preset": s.name,
-            "prior_spec": s.mixture_spec(),
             "noise_std": noise,
             "k": s.k,
             "steps": steps,

@@ -5,9 +5,14 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from experiments.names import BAYES
 from experiments.sparse_regime.settings import output_dir
 from icl_theory.plotting import save_figure
 from icl_theory.records import write_text
+from icl_theory.tables import Table
+
+# The trained sparse specialist, in the results and the summary.
+SPECIALIST = "model"
 
 
 def replot(preset: str = "small", *, root: Path | None = None) -> list[Path]:
@@ -32,40 +37,52 @@ def scaling_table(saved: dict) -> str:
         "95% bootstrap intervals over prompts; one training seed per setting. Compute is prompts "
         "seen (steps x batch); wall time is one CPU core, compiled calls only. Code at git "
         f"{str(git.get('commit'))[:10]}{' (uncommitted changes)' if git.get('dirty') else ''}.\n",
-        "| setting | d | k | n | steps | prompts seen | wall time | model | Lasso | Bayes |",
-        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    footer = [
-        "\nExtrapolation: the monitoring curve's share at d / 2 examples (rounded up), a straight "
-        "line in log10(prompts seen) fitted to its later half (in log prompts); where it would "
-        "reach half of least squares' error removed. A guide to a longer run's compute, not a "
-        "prediction.\n",
-        "| setting | n | slope per decade of prompts | points fitted | prompts to reach 0.5 |",
-        "|---|---|---|---|---|",
-    ]
+    measured, extrapolated = [], []
     for name, one in saved["settings"].items():
         final = one["final"]
         for position in one["positions"]:
             shares = final["share_removed"]
             cells = [
-                _interval(shares[key][str(position)]) for key in ("model", final["lasso"], "Bayes")
+                _interval(shares[key][str(position)]) for key in (SPECIALIST, final["lasso"], BAYES)
             ]
             stage = "" if final["decayed"] else " (stable phase)"
-            lines.append(
-                f"| {name} | {one['dim']} | {one['k']} | {position} | {final['step']:,}{stage} | "
-                f"{final['prompts_seen']:.2e} | {final['wall_time_s'] / 60:.0f} min | "
-                + " | ".join(cells)
-                + " |"
+            measured.append(
+                [
+                    name,
+                    str(one["dim"]),
+                    str(one["k"]),
+                    str(position),
+                    f"{final['step']:,}{stage}",
+                    f"{final['prompts_seen']:.2e}",
+                    f"{final['wall_time_s'] / 60:.0f} min",
+                    *cells,
+                ]
             )
         line = one.get("extrapolation")
         if line is not None:
             reach = line["prompts_to_target"]
             reached = "never (no rise)" if reach is None else f"{reach:.1e}"
-            footer.append(
-                f"| {name} | {line['position']} | {line['slope_per_decade']:.3f} | "
-                f"{line['fitted_points']} | {reached} |"
+            extrapolated.append(
+                [
+                    name,
+                    str(line["position"]),
+                    f"{line['slope_per_decade']:.3f}",
+                    str(line["fitted_points"]),
+                    reached,
+                ]
             )
-    return "\n".join(lines + footer) + "\n"
+    columns = ["setting", "d", "k", "n", "steps", "prompts seen", "wall time", "model", "Lasso"]
+    lines.append(Table([*columns, "Bayes"], measured).to_markdown().rstrip("\n"))
+    lines.append(
+        "\nExtrapolation: the monitoring curve's share at d / 2 examples (rounded up), a straight "
+        "line in log10(prompts seen) fitted to its later half (in log prompts); where it would "
+        "reach half of least squares' error removed. A guide to a longer run's compute, not a "
+        "prediction.\n"
+    )
+    columns = ["setting", "n", "slope per decade of prompts", "points fitted"]
+    lines.append(Table([*columns, "prompts to reach 0.5"], extrapolated).to_markdown())
+    return "\n".join(lines)
 
 
 def _interval(share: dict) -> str:
@@ -94,7 +111,7 @@ def scaling_figure(measured: dict):
             )
             final = one["final"]["share_removed"]
             ax.axhline(final[one["final"]["lasso"]][position]["mean"], color=colour, ls="--", lw=1)
-            ax.axhline(final["Bayes"][position]["mean"], color=colour, ls=":", lw=1)
+            ax.axhline(final[BAYES][position]["mean"], color=colour, ls=":", lw=1)
     for ax, panel in zip(axes, panels, strict=True):
         ax.set_xscale("log")
         ax.set_xlabel("prompts seen (steps x batch)")

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from experiments.common import main
-from experiments.sparse_regime.figures import replot
+from experiments.names import BAYES, LEAST_SQUARES
+from experiments.sparse_regime.figures import SPECIALIST, replot
 from experiments.sparse_regime.settings import (
     FINAL_PROMPTS,
     Setting,
@@ -32,7 +33,6 @@ from icl_theory.training.run import load_model
 from icl_theory.training.run_folder import RunFolder
 from icl_theory.training.trainer import Trainer, evaluation_set
 
-LEAST_SQUARES = "least squares"
 RESAMPLES = 2000
 
 
@@ -73,14 +73,14 @@ def analyse(setting: Setting, run: Path, final_prompts: int) -> dict[str, Any]:
     monitoring = evaluation_set(Trainer(config))
     least_squares = _mean_errors(LeastSquares(), setting, monitoring)
     step = int(read_header(run / CHECKPOINT_NAME)["step"])
-    standard = baselines(config.build_prior(), config.n_points, which=("least-squares", "lasso"))
+    standard = baselines(config.prior, config.n_points, which=("least-squares", "lasso"))
     results = evaluate(
-        {"model": load_model(run)} | standard.predictors,
-        config.build_prior(),
+        {SPECIALIST: load_model(run)} | standard.predictors,
+        config.prior,
         config.n_points,
         n_prompts=final_prompts,
     )
-    lasso = next(name for name in results.names if name.startswith("Lasso"))
+    lasso = standard.lasso
     return {
         "dim": setting.dim,
         "k": setting.k,
@@ -107,7 +107,7 @@ def analyse(setting: Setting, run: Path, final_prompts: int) -> dict[str, Any]:
                 name: _share_removed(
                     results.errors[name][0], results.errors[LEAST_SQUARES][0], positions
                 )
-                for name in ("model", lasso, "Bayes")
+                for name in (SPECIALIST, lasso, BAYES)
             },
             "lasso": lasso,
         },
@@ -142,7 +142,7 @@ def _extrapolation(curve: list[dict], least_squares: np.ndarray, setting: Settin
 def _mean_errors(predictor: AbstractPredictor, setting: Setting, prompts) -> np.ndarray:
     """Mean over prompts of the error the training monitor records (`normalised_error`)."""
     preds = np.asarray(predict(predictor, prompts.xs, prompts.ys), np.float64)
-    prior = setting.config.build_prior()
+    prior = setting.config.prior
     variance = np.asarray(drawn_class_variance(prior, prompts.xs, prompts.class_index), np.float64)
     return np.mean((preds - np.asarray(prompts.fs, np.float64)) ** 2 / variance, axis=0)
 

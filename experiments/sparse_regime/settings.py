@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments import paths
+from icl_theory.priors import SparseLinear
 from icl_theory.training.config import TrainConfig
 
 NAME = "sparse_regime"
@@ -38,8 +39,7 @@ def sparse_specialist(
     """A noise-free k-sparse specialist with `2d + 1` points per prompt; `changes` are other
     `TrainConfig` fields (the levers), named in the setting's name."""
     fields = {
-        "prior": f"sparse(k={k})",
-        "dim": dim,
+        "prior": SparseLinear(dim=dim, k=k),
         "n_points": 2 * dim + 1,
         "model": model,
         "batch_size": batch_size,

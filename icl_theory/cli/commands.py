@@ -10,7 +10,6 @@ import jax.random as jr
 import numpy as np
 import tyro
 from rich.console import Console
-from rich.table import Table
 
 from icl_theory._validation import check_positive_int
 from icl_theory.cli.checks import check_output_path, check_seed
@@ -41,6 +40,8 @@ def sample(
         output_scale: "raw" (Garg et al.'s scales) or "unit" (each class at unit variance).
         seed: PRNG seed.
     """
+    from icl_theory.tables import Table
+
     check_seed("--seed", seed)
     for option, value in (("--dim", dim), ("--n-points", n_points), ("--batch", batch)):
         check_positive_int("sample", option, value)
@@ -60,11 +61,9 @@ def sample(
         f"sampled {batch} prompts x {n_points} points in {elapsed:.2f} s "
         f"(including compilation); backend {jax.default_backend()}"
     )
-    table = Table(title="per-class summary")
-    for column in ("class", "weight", "prompts", "frequency", "E f(x)^2", "reported Var f(x)"):
-        table.add_column(column, justify="right")
-    for row in summarise(model, prompts):
-        table.add_row(
+    columns = ("class", "weight", "prompts", "frequency", "E f(x)^2", "reported Var f(x)")
+    rows = [
+        (
             row.name,
             f"{row.weight:.3f}",
             str(row.count),
@@ -72,7 +71,9 @@ def sample(
             f"{row.mean_square_output:.3f}",
             f"{row.reported_variance:.3f}",
         )
-    console.print(table)
+        for row in summarise(model, prompts)
+    ]
+    console.print(Table(columns, rows).to_rich("per-class summary"))
     noise = np.asarray(prompts.ys - prompts.fs)
     console.print(f"observed noise std {float(np.std(noise)):.4f}")
     console.print("first prompt, first 3 points (x[:3], y):")
@@ -95,12 +96,14 @@ def priors() -> None:
 
 def finalise(
     runs: Annotated[tuple[str, ...], tyro.conf.Positional, tyro.conf.arg(metavar="RUN")],
+    stop_early: bool = False,
 ) -> None:
     """Keep only the parameters in finished runs' checkpoints (a third of the size): the form in
     which final models are committed. They evaluate as before and can no longer be continued.
 
     Args:
         runs: Finished run folders.
+        stop_early: Finalise live runs too: each ends at the step it reached, for good.
     """
     from icl_theory.training.run import finalise as finalise_run
 
@@ -109,7 +112,7 @@ def finalise(
             "finalise needs at least one run folder: icl-theory finalise RUN [RUN ...]"
         )
     for run in runs:
-        path = finalise_run(run)
+        path = finalise_run(run, stop_early=stop_early)
         Console().print(f"{path}: parameters only ({path.stat().st_size / 2**20:.1f} MiB)")
 
 
@@ -143,7 +146,7 @@ def evaluate(
         baselines: Any of least-squares, lasso (alpha chosen on separate prompts), averaging.
         out: Results file (.npz); `icl-theory plot` draws it.
     """
-    from icl_theory.jobs.evaluate_runs import evaluate_runs, run_config
+    from icl_theory.jobs.evaluate_runs import evaluate_runs, evaluation_prior, run_config
 
     if not runs:
         raise ValueError(
@@ -157,18 +160,13 @@ def evaluate(
     first = run_config(Path(runs[0]))
     sizes = (n_prompts, n_points or first.n_points, first.dim)
     check_fits("evaluate", "(--n-prompts, --n-points, dim)", sizes, prompts_bytes(*sizes))
-    evaluation_prior = None
+    chosen = None
     if (prior, noise_std, output_scale) != (None, None, None):
-        # The first run's training prior, every field, except those the user overrides.
-        evaluation_prior = build_prior(
-            first.prior if prior is None else prior,
-            dim=first.dim,
-            noise_std=first.noise_std if noise_std is None else noise_std,
-            output_scale=first.output_scale if output_scale is None else output_scale,
-        )
+        # The first run's training prior, except what the user overrides.
+        chosen = evaluation_prior(first.prior, prior, noise_std, output_scale)
     evaluate_runs(
         runs,
-        prior=evaluation_prior,
+        prior=chosen,
         n_points=n_points,
         n_prompts=n_prompts,
         seed=seed,

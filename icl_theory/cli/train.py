@@ -13,6 +13,7 @@ from icl_theory._validation import InvalidField
 from icl_theory.cli.checks import check_output_path, check_seed
 from icl_theory.cli.errors import INTERRUPTED
 from icl_theory.curriculum import Curriculum
+from icl_theory.priors.registry import OutputScale, build_prior
 from icl_theory.training.config import TrainConfig
 
 T = TypeVar("T")
@@ -34,10 +35,29 @@ CurriculumOptions.__doc__ = Curriculum.__doc__
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainOptions(TrainConfig):
-    """`TrainConfig`'s fields as `train` options, checked after parsing (`TrainConfig(...)`)
-    so that a bad value is reported by its option name rather than inside the parser."""
+class _PriorOptionsFirst:
+    # Only the order of the options: a dataclass's fields follow its bases' in reverse method
+    # resolution order, so these four lead `train --help` as `TrainConfig.prior` did.
+    prior: str = "dense"
+    dim: int = 5
+    noise_std: float = 0.0
+    output_scale: OutputScale = "raw"
 
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions(TrainConfig, _PriorOptionsFirst):
+    """`TrainConfig`'s fields as `train` options, the prior as a spec with its dimension, noise
+    and output scale, checked after parsing (`TrainConfig(...)`) so that a bad value is reported
+    by its option name rather than inside the parser."""
+
+    prior: str = "dense"  # type: ignore[assignment]  # a spec here; `checked` builds the prior
+    """Prior spec, e.g. `0.5*dense + 0.5*sparse(k=2)` (`icl-theory priors` lists the names)."""
+    dim: int = 5  # type: ignore[assignment]  # an option here, the prior's dimension in the config
+    """Input dimension d."""
+    noise_std: float = 0.0
+    """Standard deviation of the Gaussian noise added to every y."""
+    output_scale: OutputScale = "raw"
+    """`raw`: each class at Garg's scale; `unit`: every class at unit output variance."""
     curriculum: (
         Annotated[CurriculumOptions, tyro.conf.subcommand("curriculum", prefix_name=False)]
         | Annotated[None, tyro.conf.subcommand("no-curriculum", prefix_name=False)]
@@ -52,7 +72,10 @@ class TrainOptions(TrainConfig):
         pass
 
     def checked(self) -> TrainConfig:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
+        values["prior"] = build_prior(
+            self.prior, dim=self.dim, noise_std=self.noise_std, output_scale=self.output_scale
+        )
         if isinstance(self.curriculum, CurriculumOptions):
             values["curriculum"] = self.curriculum.checked()
         return TrainConfig(**values)
@@ -167,6 +190,7 @@ def _as_options(build: Callable[[], T]) -> T:
     except InvalidField as error:
         if error.owner in ("TrainConfig", "build_prior", "Curriculum"):
             fields = error.field.strip("()").split(",")  # one field, or a tuple of them
+            fields = ["prior" if field == "spec" else field for field in fields]
             options = ", ".join(_option(field.strip()) for field in fields)
             # A bound given by another field (`must be <= points_end=1`) names its option too.
             allowed = re.sub(r"\b([a-z]+_[a-z_]+)=", lambda m: _option(m[1]) + "=", error.allowed)

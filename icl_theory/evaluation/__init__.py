@@ -2,7 +2,14 @@
 model-selection diagnostics (Bayes class posterior, implied class weight, implied linear
 function) computed on the same prompts."""
 
-from icl_theory.evaluation.baselines import BASELINES, baselines
+from icl_theory.evaluation.baselines import (
+    AVERAGING,
+    BASELINES,
+    LEAST_SQUARES,
+    Baselines,
+    baselines,
+    lasso_name,
+)
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
 from icl_theory.evaluation.evaluate import BAYES, evaluate, evaluation_prompts
 from icl_theory.evaluation.results import Curve, EvalResults, Selection, bootstrap_curve
@@ -18,8 +25,11 @@ from icl_theory.evaluation.selection import (
 )
 
 __all__ = [
+    "AVERAGING",
     "BASELINES",
     "BAYES",
+    "LEAST_SQUARES",
+    "Baselines",
     "Curve",
     "EvalResults",
     "ImpliedFunction",
@@ -31,6 +41,7 @@ __all__ = [
     "bootstrap_curve",
     "evaluate",
     "evaluation_prompts",
+    "lasso_name",
     "linear_fit",
     "off_support_share",
     "posterior_defined",

@@ -6,10 +6,17 @@ from typing import NamedTuple
 
 from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.predictors import AbstractPredictor
-from icl_theory.predictors.baselines import Averaging, LeastSquares
+from icl_theory.predictors.baselines import Averaging, Lasso, LeastSquares
 from icl_theory.priors import AbstractPrior
 
 BASELINES = ("least-squares", "lasso", "averaging")
+# The names the baselines carry in results (Lasso's says its chosen alpha: `lasso_name`).
+LEAST_SQUARES = "least squares"
+AVERAGING = "averaging"
+
+
+def lasso_name(alpha: float) -> str:
+    return f"Lasso (alpha={alpha:g})"
 
 
 class Baselines(NamedTuple):
@@ -17,6 +24,14 @@ class Baselines(NamedTuple):
 
     predictors: dict[str, AbstractPredictor]
     lasso_scores: dict[float, float]
+
+    @property
+    def lasso(self) -> str:
+        """The Lasso's name among `predictors` (it carries its chosen alpha)."""
+        names = [name for name, p in self.predictors.items() if isinstance(p, Lasso)]
+        if not names:
+            raise KeyError("these baselines have no Lasso; ask for 'lasso'")
+        return names[0]
 
 
 def baselines(
@@ -29,13 +44,13 @@ def baselines(
     predictors: dict[str, AbstractPredictor] = {}
     scores: dict[float, float] = {}
     if "least-squares" in which:
-        predictors["least squares"] = LeastSquares()
+        predictors[LEAST_SQUARES] = LeastSquares()
     if "lasso" in which:
         lasso, scores = select_lasso(lasso_prior, n_points)
-        predictors[f"Lasso (alpha={lasso.alpha:g})"] = lasso
+        predictors[lasso_name(lasso.alpha)] = lasso
     if "averaging" in which:
-        predictors["averaging"] = Averaging()
+        predictors[AVERAGING] = Averaging()
     return Baselines(predictors, scores)
 
 
-__all__ = ["BASELINES", "Baselines", "baselines"]
+__all__ = ["AVERAGING", "BASELINES", "LEAST_SQUARES", "Baselines", "baselines", "lasso_name"]

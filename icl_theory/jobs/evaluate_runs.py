@@ -4,11 +4,20 @@ prior, saved as results and printed as tables."""
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import equinox as eqx
 from rich.console import Console
 
 from icl_theory.evaluation import BASELINES, EvalResults, baselines, evaluate
-from icl_theory.priors import AbstractPrior
+from icl_theory.priors import (
+    AbstractPrior,
+    build_prior,
+    prior_from_data,
+    prior_to_data,
+    shared_noise_std,
+)
+from icl_theory.priors.registry import OutputScale
 from icl_theory.tables import print_curve_tables
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
 from icl_theory.training.config import TrainConfig
@@ -63,6 +72,47 @@ def evaluate_runs(
     return results
 
 
+def evaluation_prior(
+    trained_on: AbstractPrior,
+    spec: str | None = None,
+    noise_std: float | None = None,
+    output_scale: OutputScale | None = None,
+) -> AbstractPrior:
+    """The prior `evaluate --prior/--noise-std/--output-scale` ask for: `spec` (default: the
+    run's training prior) with the training prior's noise and output scale unless given."""
+    at_unit_scale = bool(eqx.tree_equal(trained_on, trained_on.with_unit_output_variance()))
+    if spec is not None:
+        return build_prior(
+            spec,
+            dim=trained_on.dim,
+            noise_std=shared_noise_std(trained_on) if noise_std is None else noise_std,
+            output_scale=output_scale or ("unit" if at_unit_scale else "raw"),
+        )
+    prior = trained_on
+    if noise_std is not None:
+        prior = prior_from_data(_with_noise_std(prior_to_data(prior), noise_std))
+    if output_scale == "unit":
+        prior = prior.with_unit_output_variance()
+    if output_scale == "raw" and at_unit_scale:
+        raise ValueError(
+            "--output-scale raw: the run was trained at unit output scale and a prior does not "
+            "remember its raw scales; give the prior too (--prior SPEC --output-scale raw)"
+        )
+    return prior
+
+
+def _with_noise_std(data: Any, noise_std: float) -> Any:
+    """Recorded prior data with every `noise_std` set to `noise_std`."""
+    if isinstance(data, dict):
+        return {
+            key: noise_std if key == "noise_std" else _with_noise_std(value, noise_std)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [_with_noise_std(value, noise_std) for value in data]
+    return data
+
+
 def run_config(run: Path) -> TrainConfig:
     """The config a run folder's checkpoint was trained with."""
     if not (run / CHECKPOINT_NAME).exists():
@@ -79,4 +129,4 @@ def _group_name(run: str, config: TrainConfig, configs: dict[str, TrainConfig]) 
     return Path(run).name
 
 
-__all__ = ["evaluate_runs", "run_config"]
+__all__ = ["evaluate_runs", "evaluation_prior", "run_config"]

@@ -13,7 +13,7 @@ from icl_theory.evaluation import EvalResults, SelectionProbe, baselines, evalua
 from icl_theory.jobs.evaluate_runs import run_config
 from icl_theory.plotting import save_figure, summary_figure
 from icl_theory.predictors import bayes_predictor
-from icl_theory.priors import Mixture
+from icl_theory.priors import Mixture, build_prior, describe_prior
 from icl_theory.tables import print_curve_tables
 from icl_theory.training.checkpoint import CHECKPOINT_NAME
 from icl_theory.training.config import TrainConfig
@@ -25,8 +25,7 @@ PRETRAINED = Path(__file__).resolve().parents[2] / "experiments/runs/small/mixtu
 # d = 8, 17 points, 6 layers, with a curriculum: the setting of the linear study's `small`
 # preset, whose reasons `experiments/README.md` gives.
 QUICKSTART = TrainConfig(
-    prior="0.5*dense + 0.5*sparse(k=2)",
-    dim=8,
+    prior=build_prior("0.5*dense + 0.5*sparse(k=2)", dim=8),
     n_points=17,
     curriculum=Curriculum(dims_start=3, dims_end=8, points_start=7, points_end=17, interval=300),
     model="small-deep",
@@ -102,8 +101,8 @@ def run_quickstart(
         warmup = QUICKSTART.warmup_steps * steps // QUICKSTART.steps
         config = dataclasses.replace(QUICKSTART, steps=steps, warmup_steps=warmup)
         console.print(
-            f"training the `{config.model}` model on {config.prior} (d = {config.dim}, "
-            f"{config.n_points} points) for {steps} steps into {run}"
+            f"training the `{config.model}` model on {describe_prior(config.prior)} "
+            f"(d = {config.dim}, {config.n_points} points) for {steps} steps into {run}"
         )
         start = time.perf_counter()
         train(config, run)

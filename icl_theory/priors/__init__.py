@@ -19,6 +19,7 @@ from icl_theory.priors.relu import ReluNetwork, ReluTask
 from icl_theory.priors.serialise import prior_from_data, prior_to_data
 from icl_theory.priors.sinusoid import Sinusoid, SinusoidTask
 from icl_theory.priors.sparse import SparseLinear
+from icl_theory.priors.spec import describe_prior, prior_spec, shared_noise_std
 
 __all__ = [
     "PRIORS",
@@ -44,11 +45,14 @@ __all__ = [
     "SubspaceGaussian",
     "Task",
     "build_prior",
+    "describe_prior",
     "dim_mask",
     "drawn_class_variance",
     "load_plugins",
     "prior_from_data",
     "prior_model",
+    "prior_spec",
     "prior_to_data",
     "register_prior",
+    "shared_noise_std",
 ]

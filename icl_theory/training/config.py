@@ -1,7 +1,6 @@
 """Everything a training run depends on, in one typed, frozen, JSON-serialisable config."""
 
 import dataclasses
-import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,7 +15,14 @@ from icl_theory._validation import (
 from icl_theory.curriculum import Curriculum
 from icl_theory.memory import check_fits, training_bytes
 from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, Precision, preset
-from icl_theory.priors import AbstractPrior, build_prior
+from icl_theory.priors import (
+    AbstractPrior,
+    DenseLinear,
+    build_prior,
+    describe_prior,
+    prior_from_data,
+    prior_to_data,
+)
 from icl_theory.training.composition import BatchComposition, check_composition
 
 Schedule = Literal["cosine", "linear", "constant", "wsd"]
@@ -26,9 +32,9 @@ Schedule = Literal["cosine", "linear", "constant", "wsd"]
 class TrainConfig:
     """A training run.
 
-    **Data:** `prior` (a prior spec, e.g. `"0.5*dense + 0.5*sparse(k=2)"`), `dim`, `n_points`,
-    `noise_std`, `output_scale` (`"raw"`, Garg's scales, or `"unit"`, every class at unit output
-    variance), `curriculum` (Garg's schedule over active dimensions and points; `None` is off).
+    **Data:** `prior` (a built prior, which holds the input dimension, the observation noise and
+    the classes' output scales: `build_prior("0.5*dense + 0.5*sparse(k=2)", dim=5)`),
+    `n_points`, `curriculum` (Garg's schedule over active dimensions and points; `None` is off).
 
     **Model:** `model` (preset: tiny, small, small-deep, medium, paper), `positional` (learned
     or none).
@@ -47,16 +53,12 @@ class TrainConfig:
     parameters (a warm start: fresh optimiser, this config's prior and schedule).
     """
 
-    prior: str = "dense"
-    """Prior spec, e.g. `"0.5*dense + 0.5*sparse(k=2)"` (`icl-theory priors` lists the names)."""
-    dim: int = 5
-    """Input dimension d."""
+    prior: AbstractPrior = dataclasses.field(default_factory=lambda: DenseLinear(dim=5))
+    """The prior prompts are drawn from, with its input dimension, observation noise and output
+    scales inside it (`build_prior` makes one from a spec; the command line's `--prior`,
+    `--dim`, `--noise-std` and `--output-scale` do)."""
     n_points: int = 11
     """(x, y) pairs per prompt."""
-    noise_std: float = 0.0
-    """Standard deviation of the Gaussian noise added to every y."""
-    output_scale: Literal["raw", "unit"] = "raw"
-    """`raw`: each class at Garg's scale; `unit`: every class at unit output variance."""
     curriculum: Curriculum | None = None
     """Garg's schedule over active dimensions and points; `None` is off."""
     model: str = "tiny"
@@ -111,8 +113,14 @@ class TrainConfig:
     `n_points`), with a fresh optimiser; `None` starts from a random initialisation."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.prior, AbstractPrior):
+            raise invalid(
+                "TrainConfig",
+                "prior",
+                self.prior,
+                "is a built prior (e.g. `build_prior('0.5*dense + 0.5*sparse(k=2)', dim=5)`)",
+            )
         for name in (
-            "dim",
             "n_points",
             "batch_size",
             "steps",
@@ -125,7 +133,6 @@ class TrainConfig:
         seed_is_int = isinstance(self.seed, int) and not isinstance(self.seed, bool)
         if not (seed_is_int and 0 <= self.seed < 2**32):
             raise invalid("TrainConfig", "seed", self.seed, "must be an integer in [0, 2**32)")
-        check_nonnegative("TrainConfig", "noise_std", self.noise_std)
         check_positive("TrainConfig", "learning_rate", self.learning_rate)
         check_nonnegative("TrainConfig", "weight_decay", self.weight_decay)
         check_positive("TrainConfig", "clip_norm", self.clip_norm)
@@ -195,9 +202,7 @@ class TrainConfig:
             estimated = training_bytes(self.batch_size, self.n_points, self.dim, **shape)
             sizes = (self.batch_size, self.n_points, self.dim)
             check_fits("TrainConfig", "(batch_size, n_points, dim)", sizes, estimated)
-        # Parsed once, here: a bad spec is named now, not mid-run.
-        prior = self.build_prior()
-        check_composition(self.batch_composition, prior.class_weights, self.batch_size)
+        check_composition(self.batch_composition, self.prior.class_weights, self.batch_size)
         if self.init_from is not None and (
             not isinstance(self.init_from, str) or not self.init_from
         ):
@@ -206,27 +211,22 @@ class TrainConfig:
             )
         if self.curriculum is not None:
             self.curriculum.check_compatible(self.dim, self.n_points)
-            needed = prior.min_active_dims()
+            needed = self.prior.min_active_dims()
             if self.curriculum.dims_start < needed:
                 raise invalid(
                     "TrainConfig",
                     "curriculum.dims_start",
                     self.curriculum.dims_start,
-                    f"prior={self.prior!r} draws its functions on {needed} active coordinates, "
+                    f"prior={describe_prior(self.prior)!r} draws its functions on {needed} active "
+                    "coordinates, "
                     f"so the curriculum must start at {needed} or more (raise "
                     "curriculum.dims_start, or lower k in prior)",
                 )
 
-    def build_prior(self) -> AbstractPrior:
-        """The prior the config describes, parsed from its spec once (at construction); every
-        call returns the same object."""
-        return self._parsed_prior
-
-    @functools.cached_property
-    def _parsed_prior(self) -> AbstractPrior:
-        return build_prior(
-            self.prior, dim=self.dim, noise_std=self.noise_std, output_scale=self.output_scale
-        )
+    @property
+    def dim(self) -> int:
+        """Input dimension d (the prior's)."""
+        return self.prior.dim
 
     def model_config(self) -> ModelConfig:
         return preset(
@@ -238,15 +238,32 @@ class TrainConfig:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["prior"] = prior_to_data(self.prior)
+        if self.curriculum is not None:
+            data["curriculum"] = dataclasses.asdict(self.curriculum)
+        data["snapshot_steps"] = list(self.snapshot_steps)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
+        """The config `to_json` wrote; also a run folder's config from before the prior was
+        recorded whole (a spec string with `dim`, `noise_std` and `output_scale` beside it)."""
+        data = dict(data)
+        if isinstance(data.get("prior"), str):
+            # 5, 0.0 and "raw": the defaults of the fields such a config may leave out.
+            data["prior"] = build_prior(
+                data["prior"],
+                dim=data.pop("dim", 5),
+                noise_std=data.pop("noise_std", 0.0),
+                output_scale=data.pop("output_scale", "raw"),
+            )
+        elif "prior" in data:
+            data["prior"] = prior_from_data(data["prior"])
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise invalid("TrainConfig", "fields", unknown, f"are unknown; known: {sorted(known)}")
-        data = dict(data)
         if data.get("curriculum") is not None:
             data["curriculum"] = Curriculum(**data["curriculum"])
         if "snapshot_steps" in data:  # a JSON list

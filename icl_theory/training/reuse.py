@@ -15,10 +15,12 @@ from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
 from icl_theory.training.config import TrainConfig
 from icl_theory.training.ensemble import resume_ensemble, train_ensemble
 from icl_theory.training.run import load_model, resume, train
+from icl_theory.training.run_folder import PARAMETERS_ONLY
 
 
 def run_state(config: TrainConfig, folder: Path) -> str:
-    """`"missing"`, `"partial"` (a checkpoint before `config.steps`) or `"finished"`.
+    """`"missing"`, `"partial"` (a checkpoint before `config.steps`) or `"finished"` (at its
+    budget, or finalised: `finalise(..., stop_early=True)` ends a run where it stands).
 
     A folder holding a run with a different config is an error: reusing it would silently mix
     results from two settings.
@@ -34,7 +36,9 @@ def run_state(config: TrainConfig, folder: Path) -> str:
             f"delete the folder to retrain, or restore the experiment's settings.\n"
             f"saved:     {saved}\nrequested: {config}"
         )
-    return "finished" if int(header["step"]) >= config.steps else "partial"
+    # A finalised run (parameters only) is final, also one stopped before its budget.
+    finalised = header.get("contents") == PARAMETERS_ONLY
+    return "finished" if finalised or int(header["step"]) >= config.steps else "partial"
 
 
 def ensure_trained(config: TrainConfig, folder: Path, *, progress: bool = True) -> bool:

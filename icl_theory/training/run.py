@@ -223,11 +223,12 @@ def load_model(out: str | Path, step: int | None = None) -> GPT2:
     return load_checkpoint(path, state)[1].params
 
 
-def finalise(out: str | Path) -> Path:
+def finalise(out: str | Path, *, stop_early: bool = False) -> Path:
     """Rewrite a finished run's checkpoint with its parameters only, without the optimiser state
     and data key (a third of the size for AdamW): the form in which a final model is kept. It
     loads and evaluates as before, and can no longer be continued. Atomic; a finalised run is
-    left as it is."""
+    left as it is. `stop_early` finalises a live run too: it ends at the step it reached (its
+    header's step, below its config's `steps`), and is final from then on."""
     folder = RunFolder(out)
     if not folder.has_checkpoint():
         raise RunFolderError(
@@ -236,10 +237,11 @@ def finalise(out: str | Path) -> Path:
     header = folder.header()
     if header.get("contents") == PARAMETERS_ONLY:
         return folder.checkpoint
-    if not folder.is_finished():
+    if not folder.is_finished() and not stop_early:
         raise RunFolderError(
             f"{out} is live (step {folder.step()} of {folder.config().steps}): finish it with "
-            f"`icl-theory train --resume {out}` first; only a finished run is finalised"
+            f"`icl-theory train --resume {out}` first, or end it where it stands with "
+            "`icl-theory finalise --stop-early`"
         )
     folder.finalise(load_model(out))
     return folder.checkpoint

@@ -95,7 +95,7 @@ class RunFolder:
         # config.json first: from then on the folder holds a run, which `resume` restarts from
         # step 0 if it is stopped before its first checkpoint (whatever else is missing).
         write_json_atomic(self.path / CONFIG_NAME, config.to_json())
-        write_json_atomic(self.path / PRIOR_NAME, prior_to_data(config.build_prior()))
+        write_json_atomic(self.path / PRIOR_NAME, prior_to_data(config.prior))
         write_json_atomic(self.path / PROVENANCE_NAME, record)
         write_manifest(self.path, CHECKED)
 
@@ -161,12 +161,17 @@ class RunFolder:
     def is_finalised(self) -> bool:
         return self.header().get("contents") == PARAMETERS_ONLY
 
+    def stopped_early(self) -> bool:
+        """Finalised before the end of its budget (`finalise --stop-early`): final at its
+        step."""
+        return self.is_finalised() and not self.is_finished()
+
     def prior(self) -> AbstractPrior:
         """The prior the run trained on, as it recorded it (runs older than `prior.json`:
         rebuilt from their config)."""
         path = self.path / PRIOR_NAME
         if not path.exists():
-            return self.recorded_config().build_prior()
+            return self.recorded_config().prior
         self.verify()
         try:
             return prior_from_data(json.loads(path.read_bytes()))

@@ -77,7 +77,7 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, devices: list | None = None):
         self.config = config
-        self.prior = config.build_prior()
+        self.prior = config.prior
         self.optimiser = make_optimiser(config)
         self.schedule = learning_rate_schedule(config)
         root = jr.key(config.seed)
