@@ -51,10 +51,10 @@ class QuadraticTask(eqx.Module):
 class Quadratic(AbstractPrior):
     """`f(x) = x^T A x`, `A_ij ~ N(0, scale^2)` i.i.d., observed with `N(0, noise_std^2)` noise.
 
-    **Fields:**
-    - `dim`: input dimension.
-    - `scale`: standard deviation of each entry of `A`.
-    - `noise_std`: observation noise (0 allowed).
+    Attributes:
+        dim: input dimension.
+        scale: standard deviation of each entry of `A`.
+        noise_std: observation noise (0 allowed).
     """
 
     dim: int = eqx.field(static=True)

@@ -17,14 +17,14 @@ from icl_theory.priors.mixture import Mixture
 class Prompts(eqx.Module):
     """A batch of prompts with per-prompt metadata.
 
-    **Fields:**
-    - `xs`: inputs; inactive coordinates and inactive points are exactly zero.
-    - `ys`: observations `f(x_i) + noise`; zero at inactive points.
-    - `fs`: noise-free values `f(x_i)` (the target Garg et al. score against); zero at inactive
-      points.
-    - `class_index`: mixture component of each prompt (0 when the prior is not a mixture).
-    - `point_mask`: True at active points (the first `active_points` of each prompt).
-    - `tasks`: the sampled functions' parameters, batched along the leading axis.
+    Attributes:
+        xs: inputs; inactive coordinates and inactive points are exactly zero.
+        ys: observations `f(x_i) + noise`; zero at inactive points.
+        fs: noise-free values `f(x_i)` (the target Garg et al. score against); zero at inactive
+            points.
+        class_index: mixture component of each prompt (0 when the prior is not a mixture).
+        point_mask: True at active points (the first `active_points` of each prompt).
+        tasks: the sampled functions' parameters, batched along the leading axis.
     """
 
     xs: BatchXs
@@ -65,19 +65,22 @@ def sample_prompts(
     may be traced). Prompt `b` uses `jr.fold_in(key, b)`, so a prompt does not change when the
     batch size does.
 
-    **Arguments:**
-    - `prior`: the prior over functions; a mixture draws its class per prompt.
-    - `key`: PRNG key.
-    - `batch`, `n_points`: output shape.
-    - `inputs`: input distribution (default `IsotropicGaussian()`).
-    - `active_dims`, `active_points`: curriculum counts; `None` means all are active.
-    - `classes`: for a `Mixture`, the class of each prompt (how a training batch is composed,
-      `icl_theory.training.composition`); `None` lets the mixture draw it with its weights.
-      Each class's function is drawn from that class's own law either way.
-    - `dtype`: `jnp.float64` draws the prompts in float64 (what the exact Bayes predictors
-      need: they refuse float32 data); `None` uses JAX's default (float32 unless x64 is on).
+    Args:
+        prior: the prior over functions; a mixture draws its class per prompt.
+        key: PRNG key.
+        batch: output shape.
+        n_points: output shape.
+        inputs: input distribution (default `IsotropicGaussian()`).
+        active_dims: curriculum counts; `None` means all are active.
+        active_points: curriculum counts; `None` means all are active.
+        classes: for a `Mixture`, the class of each prompt (how a training batch is composed,
+            `icl_theory.training.composition`); `None` lets the mixture draw it with its weights.
+            Each class's function is drawn from that class's own law either way.
+        dtype: `jnp.float64` draws the prompts in float64 (what the exact Bayes predictors
+            need: they refuse float32 data); `None` uses JAX's default (float32 unless x64 is on).
 
-    **Returns:** a `Prompts` container.
+    Returns:
+        a `Prompts` container.
     """
     check_positive_int("sample_prompts", "batch", batch)
     check_positive_int("sample_prompts", "n_points", n_points)

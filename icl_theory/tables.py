@@ -49,8 +49,11 @@ class Table:
         table = RichTable(
             title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True
         )
-        for index, column in enumerate(self.columns):
-            table.add_column(column, justify="left" if index == 0 else "right", no_wrap=True)
+        # The label column wraps (a long spec), the numbers never do: they are cut otherwise.
+        longest = max((len(row[0]) for row in self.rows), default=0)
+        table.add_column(self.columns[0], overflow="fold", min_width=min(longest, 24))
+        for column in self.columns[1:]:
+            table.add_column(column, justify="right", no_wrap=True)
         for row in self.rows:
             table.add_row(*row)
         return table
@@ -66,6 +69,7 @@ UNDEFINED_NOTE = (
     "(noise-free data outside its class, e.g. more than k points of a function that is not "
     "k-sparse), so it has no posterior to predict with."
 )
+"""The note under a table with n/a cells."""
 
 
 def curve_rows(

@@ -28,7 +28,7 @@ def test_sample_prints_a_per_class_summary(capsys):
         [
             "sample",
             "--prior",
-            "0.3*dense + 0.7*sparse(k=2)",
+            "0.3*dense + 0.35*sparse(k=2) + 0.35*sparse(k=3)",
             "--dim",
             "6",
             "--n-points",
@@ -41,8 +41,11 @@ def test_sample_prints_a_per_class_summary(capsys):
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "DenseLinear" in out and "SparseLinear" in out and "0.300" in out
-    assert "observed noise std 0.1" in out
+    # Each class by its spec, so that two of one type are told apart.
+    for label in ("dense", "sparse(k=2)", "sparse(k=3)"):
+        assert f"\n{label} " in out
+    assert "0.300" in out and "observed noise std 0.1" in out
+    assert "(x[:4], ...; y)" in out  # 6 coordinates: the first 4 shown
 
 
 def test_unknown_prior_is_a_clear_error_not_a_traceback(capsys):

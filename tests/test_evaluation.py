@@ -25,7 +25,7 @@ from icl_theory.evaluation import (
     sample_queries,
     selection_diagnostics,
 )
-from icl_theory.evaluation.evaluate import class_output_variance
+from icl_theory.evaluation.evaluate_predictors import class_output_variance
 from icl_theory.evaluation.tuning import select_lasso
 from icl_theory.jobs import evaluate_runs
 from icl_theory.predictors import MixtureBayes, bayes_predictor, class_posteriors, predict

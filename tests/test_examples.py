@@ -95,7 +95,7 @@ def test_a_prior_of_ones_own_works_on_the_command_line_by_import_or_entry_point(
     # `--import` from the folder the module is found in.
     imported = _icl_theory("--import", "examples.quadratic_prior", *sample, cwd=REPOSITORY)
     assert imported.returncode == 0, imported.stderr
-    assert "Quadratic" in imported.stdout
+    assert "\nquadratic(scale=0.5) " in imported.stdout  # its class, by its spec
     # An installed package's entry point, from anywhere: a distribution's metadata naming the
     # module in the group `icl_theory.priors`, as `pip install` would leave it.
     metadata = tmp_path / "site" / "my_priors-1.0.dist-info"

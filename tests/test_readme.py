@@ -32,7 +32,9 @@ PRELUDES = {"adding_a_prior.md": "from examples.quadratic_prior import *\n"}
 def test_the_documentation_python_snippets_run(page, tmp_path, monkeypatch):
     text = (ROOT / "docs" / page).read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-    monkeypatch.chdir(tmp_path)  # anything a snippet writes goes to tmp
+    # Paths in the snippets are relative to the repository root; what they write goes to tmp.
+    (tmp_path / "experiments").symlink_to(ROOT / "experiments")
+    monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(PRELUDES.get(page, ""), namespace)
     for block in blocks:

@@ -61,7 +61,7 @@ def sample(
         f"sampled {batch} prompts x {n_points} points in {elapsed:.2f} s "
         f"(including compilation); backend {jax.default_backend()}"
     )
-    columns = ("class", "weight", "prompts", "frequency", "E f(x)^2", "reported Var f(x)")
+    columns = ("class", "weight", "prompts", "share", "mean f^2", "prior E f^2")
     rows = [
         (
             row.name,
@@ -74,11 +74,20 @@ def sample(
         for row in summarise(model, prompts)
     ]
     console.print(Table(columns, rows).to_rich("per-class summary"))
+    console.print(
+        "share: the class's share of the prompts drawn, ± 3 binomial standard deviations around "
+        "its weight; mean f^2: the mean of f(x)^2 over its prompts' points; prior E f^2: the "
+        "prior's own E f(x)^2 at the same points (the two agree up to sampling error when the "
+        "prior reports its scale correctly)."
+    )
     noise = np.asarray(prompts.ys - prompts.fs)
     console.print(f"observed noise std {float(np.std(noise)):.4f}")
-    console.print("first prompt, first 3 points (x[:3], y):")
+    shown = min(dim, 4)
+    more = ", ..." if dim > shown else ""
+    console.print(f"first prompt, first 3 points (x[:{shown}]{more}; y):")
     for x, y in zip(prompts.xs[0, :3], prompts.ys[0, :3], strict=True):
-        console.print(f"  {np.array2string(np.asarray(x[:4]), precision=3)}...  y={float(y):+.4f}")
+        coordinates = np.array2string(np.asarray(x[:shown]), precision=3)
+        console.print(f"  {coordinates}{'...' if more else ''}  y={float(y):+.4f}")
 
 
 def priors() -> None:

@@ -2,16 +2,8 @@
 model-selection diagnostics (Bayes class posterior, implied class weight, implied linear
 function) computed on the same prompts."""
 
-from icl_theory.evaluation.baselines import (
-    AVERAGING,
-    BASELINES,
-    LEAST_SQUARES,
-    Baselines,
-    baselines,
-    lasso_name,
-)
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
-from icl_theory.evaluation.evaluate import BAYES, evaluate, evaluation_prompts
+from icl_theory.evaluation.evaluate_predictors import BAYES, evaluate, evaluation_prompts
 from icl_theory.evaluation.results import Curve, EvalResults, Selection, bootstrap_curve
 from icl_theory.evaluation.selection import (
     ImpliedFunction,
@@ -22,6 +14,14 @@ from icl_theory.evaluation.selection import (
     posterior_defined,
     query_predictions,
     sample_queries,
+)
+from icl_theory.evaluation.standard_baselines import (
+    AVERAGING,
+    BASELINES,
+    LEAST_SQUARES,
+    Baselines,
+    baselines,
+    lasso_name,
 )
 
 __all__ = [

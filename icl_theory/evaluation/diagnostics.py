@@ -33,14 +33,14 @@ from icl_theory.prompts import Prompts
 class SelectionProbe:
     """Which predictors to probe, and how.
 
-    **Fields:**
-    - `classes`: the two class predictors (A, B) whose blend `m ~ beta a + (1 - beta) b` defines
-      the implied weight of A (usually the Bayes predictors of the two pretraining classes).
-    - `weighted`: name -> predictor, for the implied weight of class A and the unexplained share.
-    - `probed`: name -> predictor, for the implied linear function (its share off the prompt's
-      relevant inputs, and the share no linear function explains).
-    - `prompts`: how many of the first evaluation prompts to probe.
-    - `queries`: query inputs per context, drawn once from `jr.key(query_seed)`.
+    Attributes:
+        classes: the two class predictors (A, B) whose blend `m ~ beta a + (1 - beta) b` defines
+            the implied weight of A (usually the Bayes predictors of the two pretraining classes).
+        weighted: name -> predictor, for the implied weight of class A and the unexplained share.
+        probed: name -> predictor, for the implied linear function (its share off the prompt's
+            relevant inputs, and the share no linear function explains).
+        prompts: how many of the first evaluation prompts to probe.
+        queries: query inputs per context, drawn once from `jr.key(query_seed)`.
     """
 
     classes: tuple[AbstractPredictor, AbstractPredictor]

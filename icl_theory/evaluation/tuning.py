@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from icl_theory.evaluation.evaluate import class_output_variance, evaluation_prompts
+from icl_theory.evaluation.evaluate_predictors import class_output_variance, evaluation_prompts
 from icl_theory.predictors import predict
 from icl_theory.predictors.baselines import Lasso
 from icl_theory.priors import AbstractPrior

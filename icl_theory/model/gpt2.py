@@ -69,6 +69,7 @@ PRESETS: dict[str, dict[str, int]] = {
     "medium": {"width": 128, "layers": 6, "heads": 4},
     "paper": {"width": 256, "layers": 12, "heads": 8},
 }
+"""Named architectures: width, layers and attention heads (`preset`)."""
 
 
 def preset(
@@ -208,6 +209,7 @@ def interleave(xs: Xs, ys: Ys) -> Float[Array, "tokens dim"]:
 
 
 def parameter_count(model: GPT2) -> int:
+    """The number of trained parameters (array entries) of a model."""
     return sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(model, eqx.is_array)))
 
 

@@ -125,14 +125,15 @@ def adaptive_posterior(
     """The posterior with the parameter integrated out over `[low, high]` (uniform prior), and
     the final estimated error (below `tolerance` unless the panel budget ran out).
 
-    **Arguments:**
-    - `per_node`: `omega -> PrefixPosterior` given that value of the parameter.
-    - `low`, `high`: the uniform prior's range (`low < high`).
-    - `scale`: the output scale against which the mean's error is measured (its dtype is the
-      computation's).
-    - `checked`: the positions whose error drives the refinement (positions decided by other
-      means, e.g. noise-free roots, are left out).
-    - `tolerance`: target for the summed error estimate.
+    Args:
+        per_node: `omega -> PrefixPosterior` given that value of the parameter.
+        low: the uniform prior's range (`low < high`).
+        high: the uniform prior's range (`low < high`).
+        scale: the output scale against which the mean's error is measured (its dtype is the
+            computation's).
+        checked: the positions whose error drives the refinement (positions decided by other
+            means, e.g. noise-free roots, are left out).
+        tolerance: target for the summed error estimate.
     """
     dtype = scale.dtype
     capacity = INITIAL_PANELS + ROUNDS * SPLITS

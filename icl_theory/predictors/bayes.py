@@ -191,6 +191,7 @@ def find_bayes_predictor(prior: AbstractPrior) -> AbstractBayesPredictor | None:
 
 
 def has_bayes_predictor(prior: AbstractPrior) -> bool:
+    """Whether `prior` has an exact Bayes predictor (`bayes_predictor` would give one)."""
     return find_bayes_predictor(prior) is not None
 
 

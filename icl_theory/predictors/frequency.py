@@ -54,13 +54,14 @@ def frequency_marginal_posterior(
 ) -> PrefixPosterior:
     """Posterior predictive means and prefix evidences with `omega` integrated out.
 
-    **Arguments:**
-    - `features_at`: `omega -> Phi(omega)`, the `(n_points, n_features)` feature matrix.
-    - `prior_std`: prior standard deviation of each coefficient (all positive).
-    - `noise_std`: observation noise, a Python float; 0 selects the exact noise-free path.
-    - `ys`: observations.
-    - `low`, `high`: the uniform frequency prior; `low == high` is a known frequency.
-    - `nodes`: intervals of the noise-free root search's grid.
+    Args:
+        features_at: `omega -> Phi(omega)`, the `(n_points, n_features)` feature matrix.
+        prior_std: prior standard deviation of each coefficient (all positive).
+        noise_std: observation noise, a Python float; 0 selects the exact noise-free path.
+        ys: observations.
+        low: the uniform frequency prior; `low == high` is a known frequency.
+        high: the uniform frequency prior; `low == high` is a known frequency.
+        nodes: intervals of the noise-free root search's grid.
     """
     if high == low:
         return gaussian_linear_posterior(

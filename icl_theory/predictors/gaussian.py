@@ -81,13 +81,14 @@ def gaussian_linear_posterior(
 ) -> PrefixPosterior:
     """Posterior predictive means and prefix evidences of Bayesian linear regression.
 
-    **Arguments:**
-    - `features`: `phi_j` for each point (row `j` is only used from position `j` on).
-    - `prior_std`: prior standard deviation of each coefficient.
-    - `noise_std`: observation noise (0 allowed: the noise-free limit).
-    - `ys`: observations (`ys[j]` is only used after position `j`).
+    Args:
+        features: `phi_j` for each point (row `j` is only used from position `j` on).
+        prior_std: prior standard deviation of each coefficient.
+        noise_std: observation noise (0 allowed: the noise-free limit).
+        ys: observations (`ys[j]` is only used after position `j`).
 
-    **Returns:** a `PrefixPosterior`; computed in the dtype of `features` (float64 for Bayes).
+    Returns:
+        a `PrefixPosterior`; computed in the dtype of `features` (float64 for Bayes).
     """
     dtype = features.dtype
     n_features = features.shape[1]

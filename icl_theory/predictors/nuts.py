@@ -45,14 +45,16 @@ MAX_CONFIGURATIONS = 4096
 class NutsPredictor(AbstractPredictor):
     """Posterior predictive mean by NUTS on `prior_model(prior, ...)`; see the module docstring.
 
-    **Fields:**
-    - `prior`: any prior with a NumPyro model.
-    - `num_warmup`, `num_samples`: per chain (adaptation of step size and diagonal mass matrix
-      during warm-up).
-    - `chains`: independent chains per position; their spread gives the Monte Carlo error.
-    - `noise_floor`: added in quadrature to the prior's noise in the likelihood; required
-      (positive) when a class of the prior is noise-free, whose likelihood is degenerate.
-    - `seed`: chains at position `i` use `fold_in(key(seed), i)`.
+    Attributes:
+        prior: any prior with a NumPyro model.
+        num_warmup: per chain (adaptation of step size and diagonal mass matrix
+            during warm-up).
+        num_samples: per chain (adaptation of step size and diagonal mass matrix
+            during warm-up).
+        chains: independent chains per position; their spread gives the Monte Carlo error.
+        noise_floor: added in quadrature to the prior's noise in the likelihood; required
+            (positive) when a class of the prior is noise-free, whose likelihood is degenerate.
+        seed: chains at position `i` use `fold_in(key(seed), i)`.
     """
 
     needs_float64 = True

@@ -36,10 +36,10 @@ class AbstractPrior(eqx.Module):
     def sample_task(self, key: Key, active_dims: Count) -> Task:
         """Draw one function's parameters.
 
-        **Arguments:**
-        - `key`: PRNG key.
-        - `active_dims`: curriculum dimension count; coordinates `>= active_dims` are inactive
-          (their inputs are zero, and e.g. sparse supports are drawn among the active ones).
+        Args:
+            key: PRNG key.
+            active_dims: curriculum dimension count; coordinates `>= active_dims` are inactive
+                (their inputs are zero, and e.g. sparse supports are drawn among the active ones).
         """
 
     @abc.abstractmethod

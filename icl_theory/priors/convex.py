@@ -17,6 +17,8 @@ from icl_theory.priors.base import AbstractPrior, Task, zero_class
 
 
 class PairTask(eqx.Module):
+    """A convex combination's task: one task of each of its two priors."""
+
     first: Task
     second: Task
 
@@ -24,10 +26,11 @@ class PairTask(eqx.Module):
 class ConvexCombination(AbstractPrior):
     """`alpha * first + (1 - alpha) * second` plus `N(0, noise_std^2)` noise.
 
-    **Fields:**
-    - `first`, `second`: priors of the same `dim`, drawn independently.
-    - `alpha`: weight of `first`, in [0, 1].
-    - `noise_std`: observation noise of the combined function.
+    Attributes:
+        first: priors of the same `dim`, drawn independently.
+        second: priors of the same `dim`, drawn independently.
+        alpha: weight of `first`, in [0, 1].
+        noise_std: observation noise of the combined function.
     """
 
     first: AbstractPrior

@@ -40,10 +40,10 @@ class AbstractLinearPrior(AbstractPrior):
 class DenseLinear(AbstractLinearPrior):
     """Garg et al.'s linear class; `tau = 1` gives their raw scale `Var f(x) = |x|^2`.
 
-    **Fields:**
-    - `dim`: input dimension.
-    - `tau`: prior standard deviation of each weight.
-    - `noise_std`: observation noise `sigma` (0 allowed: noise-free prompts).
+    Attributes:
+        dim: input dimension.
+        tau: prior standard deviation of each weight.
+        noise_std: observation noise `sigma` (0 allowed: noise-free prompts).
     """
 
     dim: int = eqx.field(static=True)

@@ -29,10 +29,10 @@ class MixtureTask(eqx.Module):
 class Mixture(AbstractPrior):
     """`sum_c weights[c] * components[c]`, drawn per prompt; `class_index` is the component.
 
-    **Fields:**
-    - `components`: two or more priors of the same `dim` (one component is allowed too, and
-      equals that component).
-    - `weights`: mixing weights, non-negative, summing to 1; `None` means uniform.
+    Attributes:
+        components: two or more priors of the same `dim` (one component is allowed too, and
+            equals that component).
+        weights: mixing weights, non-negative, summing to 1; `None` means uniform.
     """
 
     components: tuple[AbstractPrior, ...]

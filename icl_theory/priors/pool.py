@@ -16,11 +16,11 @@ from icl_theory.priors.base import AbstractPrior, Task
 class FinitePool(AbstractPrior):
     """Uniform over `size` tasks drawn from `base` with `jr.key(seed)` (full dimension).
 
-    **Fields:**
-    - `base`: the prior the pool is drawn from.
-    - `size`: number of tasks `M` in the pool.
-    - `seed`: integer seed of the pool draw, so a pool is reproducible from its config alone.
-    - `tasks`: the drawn tasks, stacked along a leading axis of length `size` (derived).
+    Attributes:
+        base: the prior the pool is drawn from.
+        size: number of tasks `M` in the pool.
+        seed: integer seed of the pool draw, so a pool is reproducible from its config alone.
+        tasks: the drawn tasks, stacked along a leading axis of length `size` (derived).
 
     `output_variance` is the base prior's: the pool is a sample from it, so errors on the pool and
     on the base class share one scale. `class_index` is the pool member's index, which makes the

@@ -32,6 +32,7 @@ from icl_theory.priors.sinusoid import Sinusoid
 from icl_theory.priors.sparse import SparseLinear
 
 PRIORS: dict[str, type[AbstractPrior]] = {}
+"""Prior name (as written in a spec) -> its class; `register_prior` adds to it."""
 COMBINATORS = ("convex", "pool", "mixture")
 
 OutputScale = Literal["raw", "unit"]
@@ -89,14 +90,15 @@ def build_prior(
 ) -> AbstractPrior:
     """Build a prior from a spec string (grammar in the module docstring).
 
-    **Arguments:**
-    - `spec`: the prior spec, e.g. `"0.5*dense + 0.5*sparse(k=2)"`.
-    - `dim`: input dimension of every class.
-    - `noise_std`: default observation noise of every class.
-    - `output_scale`: `"raw"` keeps each class's own scale (Garg et al.); `"unit"` rescales each
-      class to unit output variance (Panwar et al.).
+    Args:
+        spec: the prior spec, e.g. `"0.5*dense + 0.5*sparse(k=2)"`.
+        dim: input dimension of every class.
+        noise_std: default observation noise of every class.
+        output_scale: `"raw"` keeps each class's own scale (Garg et al.); `"unit"` rescales each
+            class to unit output variance (Panwar et al.).
 
-    **Raises:** `ValueError` naming the offending part of the spec and what is allowed.
+    Raises:
+        ValueError: naming the offending part of the spec and what is allowed.
     """
     if output_scale not in ("raw", "unit"):
         raise invalid("build_prior", "output_scale", output_scale, "must be 'raw' or 'unit'")

@@ -17,6 +17,8 @@ from icl_theory.priors.base import AbstractPrior, dim_mask, zero_class
 
 
 class ReluTask(eqx.Module):
+    """A ReLU network's weights: `f(x) = output_weights . ReLU(hidden_weights @ x)`."""
+
     hidden_weights: Float[Array, "hidden dim"]
     output_weights: Float[Array, " hidden"]
 
@@ -24,11 +26,11 @@ class ReluTask(eqx.Module):
 class ReluNetwork(AbstractPrior):
     """Random two-layer ReLU network without biases (Garg et al.: hidden width r = 100).
 
-    **Fields:**
-    - `dim`: input dimension.
-    - `hidden`: hidden width `r`.
-    - `output_std`: standard deviation of the output weights; `None` means `sqrt(2 / hidden)`.
-    - `noise_std`: observation noise `sigma` (0 allowed).
+    Attributes:
+        dim: input dimension.
+        hidden: hidden width `r`.
+        output_std: standard deviation of the output weights; `None` means `sqrt(2 / hidden)`.
+        noise_std: observation noise `sigma` (0 allowed).
     """
 
     dim: int = eqx.field(static=True)

@@ -29,6 +29,9 @@ from icl_theory.priors.base import AbstractPrior, zero_class
 
 
 class SinusoidTask(eqx.Module):
+    """A sinusoid's draw: the input coordinate it reads, its frequency, and the coefficients of
+    its cosine and sine."""
+
     axis: Int[Array, ""]
     frequency: Float[Array, ""]
     coefficients: Float[Array, " 2"]
@@ -37,11 +40,12 @@ class SinusoidTask(eqx.Module):
 class Sinusoid(AbstractPrior):
     """Random sinusoid along a random input axis; see the module docstring for the exact law.
 
-    **Fields:**
-    - `dim`: input dimension (1 for a 1-D input).
-    - `freq_low`, `freq_high`: the frequency prior `omega ~ Uniform[freq_low, freq_high]`.
-    - `amplitude_std`: standard deviation of `a` and `b`; the output variance is its square.
-    - `noise_std`: observation noise `sigma` (0 allowed).
+    Attributes:
+        dim: input dimension (1 for a 1-D input).
+        freq_low: the frequency prior `omega ~ Uniform[freq_low, freq_high]`.
+        freq_high: the frequency prior `omega ~ Uniform[freq_low, freq_high]`.
+        amplitude_std: standard deviation of `a` and `b`; the output variance is its square.
+        noise_std: observation noise `sigma` (0 allowed).
     """
 
     dim: int = eqx.field(static=True)

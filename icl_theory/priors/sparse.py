@@ -25,11 +25,11 @@ MAX_ENUMERATED_SUPPORTS = 200_000
 class SparseLinear(AbstractLinearPrior):
     """Exactly `k` nonzero weights, support uniform over the `C(dim, k)` subsets.
 
-    **Fields:**
-    - `dim`: input dimension.
-    - `k`: number of nonzero weights, `1 <= k <= dim`.
-    - `tau`: standard deviation of each nonzero weight (Garg et al. use 1, no rescaling).
-    - `noise_std`: observation noise `sigma` (0 allowed).
+    Attributes:
+        dim: input dimension.
+        k: number of nonzero weights, `1 <= k <= dim`.
+        tau: standard deviation of each nonzero weight (Garg et al. use 1, no rescaling).
+        noise_std: observation noise `sigma` (0 allowed).
 
     Under a curriculum the support is drawn among the `active_dims` first coordinates, which
     must then be at least `k` (`min_active_dims`; `TrainConfig` refuses a curriculum that starts

@@ -23,7 +23,8 @@ CHECKPOINT_NAME = "checkpoint.eqx"
 
 
 class CorruptCheckpointError(ValueError):
-    pass
+    """A checkpoint file that fails its checks (header, checksum, contents); the message names
+    the file."""
 
 
 def save_checkpoint(path: Path | str, header: dict[str, Any], state: Any) -> None:

@@ -24,6 +24,7 @@ class Curves:
 
 
 def read_curves(run: str | Path) -> Curves:
+    """A run's recorded training loss and monitoring errors, by step, and its training time."""
     records = RunFolder(run).metrics()
     losses = [r for r in records if "loss" in r]
     evals = [r for r in records if "eval_error" in r]

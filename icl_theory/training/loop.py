@@ -27,11 +27,15 @@ from icl_theory.training.trainer import Trainer, TrainState, evaluation_set, nor
 
 
 class TrainingDivergedError(RuntimeError):
-    pass
+    """The training loss became NaN or infinite; the message says from which checkpoint the run
+    can continue and what to change."""
 
 
 @dataclass
 class TrainResult:
+    """What a training call returns: the model, the step it reached, whether Ctrl-C stopped it, and
+    its run folder."""
+
     model: GPT2
     step: int
     interrupted: bool

@@ -10,12 +10,15 @@ from icl_theory.predictors.baselines import Averaging, Lasso, LeastSquares
 from icl_theory.priors import AbstractPrior
 
 BASELINES = ("least-squares", "lasso", "averaging")
-# The names the baselines carry in results (Lasso's says its chosen alpha: `lasso_name`).
+"""The baselines `baselines` can assemble (the command line's `--baselines`)."""
 LEAST_SQUARES = "least squares"
+"""Least squares' name in results."""
 AVERAGING = "averaging"
+"""Averaging's name in results."""
 
 
 def lasso_name(alpha: float) -> str:
+    """Lasso's name in results: it carries the chosen `alpha`."""
     return f"Lasso (alpha={alpha:g})"
 
 

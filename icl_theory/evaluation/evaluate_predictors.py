@@ -25,6 +25,7 @@ from icl_theory.prompts import Prompts, sample_prompts
 from icl_theory.records import provenance
 
 BAYES = "Bayes"
+"""The name of the evaluation prior's exact Bayes predictor in results."""
 
 T = TypeVar("T")
 
@@ -74,38 +75,44 @@ def evaluate(
 ) -> EvalResults:
     """Errors of every predictor at every position of the same `n_prompts` prompts.
 
-    **Arguments:**
-    - `predictors`: name -> predictor, or name -> several predictors (e.g. one model per training
-      seed; their errors are kept per seed and the confidence intervals resample seeds too).
-    - `prior`: the prior the evaluation prompts come from (any prior; it need not be the one a
-      model was trained on).
-    - `n_points`, `n_prompts`, `seed`, `inputs`: the evaluation set (`evaluation_prompts`).
-    - `include_bayes`: add the prior's exact Bayes predictor as `"Bayes"` (the default reference
-      of `EvalResults.excess`) when the prior has one and no predictor has that name. When it
-      has none, `config["bayes"]` says so (and the tables print it), rather than leaving it out
-      silently.
-    - `normalise`: the denominator of the errors (see Returns): `"pointwise"`, the class's output
-      variance at each query `x_i`; `"class_mean"`, its mean over all the evaluation points of
-      the class's prompts (the average output variance under the input distribution). Use the
-      second where the pointwise variance vanishes at some inputs (1-D linear functions near
-      `x = 0`, quadratic forms), which would let a few prompts dominate every mean.
-    - `selection`: model-selection diagnostics to compute on the same prompts
-      (`SelectionProbe`; saved in `EvalResults.selection`).
-    - `chunk`: prompts per compiled call (bounds memory for the larger Bayes predictors).
-    - `config`: extra fields saved with the results (e.g. the prior spec and the run folders).
-    - `progress`: a rich `Console` to show which predictor is being evaluated on (a transient
-      bar; compiling each predictor's batched call is most of the time).
+    Args:
+        predictors: name -> predictor, or name -> several predictors (e.g. one model per
+            training seed; their errors are kept per seed and the confidence intervals resample
+            seeds too).
+        prior: the prior the evaluation prompts come from (any prior; it need not be the one a
+            model was trained on).
+        n_points: points per evaluation prompt (`evaluation_prompts`).
+        n_prompts: the number of evaluation prompts.
+        seed: the seed of the evaluation prompts.
+        inputs: the input distribution of the evaluation prompts (`evaluation_prompts`).
+        include_bayes: add the prior's exact Bayes predictor as `"Bayes"` (the default
+            reference of `EvalResults.excess`) when the prior has one and no predictor has that
+            name. When it has none, `config["bayes"]` says so (and the tables print it), rather
+            than leaving it out silently.
+        normalise: the denominator of the errors (see Returns): `"pointwise"`, the class's
+            output variance at each query `x_i`; `"class_mean"`, its mean over all the
+            evaluation points of the class's prompts (the average output variance under the
+            input distribution). Use the second where the pointwise variance vanishes at some
+            inputs (1-D linear functions near `x = 0`, quadratic forms), which would let a few
+            prompts dominate every mean.
+        selection: model-selection diagnostics to compute on the same prompts
+            (`SelectionProbe`; saved in `EvalResults.selection`).
+        chunk: prompts per compiled call (bounds memory for the larger Bayes predictors).
+        config: extra fields saved with the results (e.g. the prior spec and the run folders).
+        progress: a rich `Console` to show which predictor is being evaluated on (a transient
+            bar; compiling each predictor's batched call is most of the time).
 
-    **Returns:** `EvalResults` with `errors[name]` of shape `(seeds, n_prompts, n_points)`: the
-    squared error against the noise-free `f(x_i)` divided by the output variance of the
-    prompt's own class (`class_output_variance` at `x_i`, or its class mean with
-    `normalise="class_mean"`; either way the zero predictor scores 1 on every class in
-    expectation, as in Garg et al.'s normalisation). Against the noisy `y_i` the expected error
-    is this plus `noise_std^2 / variance`. An error is NaN where a Bayes
-    predictor has no prediction: its prior gives that prompt's prefix probability zero
-    (noise-free data outside its class; its mean, and the tables, then read n/a). For a mixture
-    prior the Bayes class posterior `p(class | y_<i)` per prompt and position is saved as
-    `class_posterior`.
+    Returns:
+        `EvalResults` with `errors[name]` of shape `(seeds, n_prompts, n_points)`: the
+        squared error against the noise-free `f(x_i)` divided by the output variance of the
+        prompt's own class (`class_output_variance` at `x_i`, or its class mean with
+        `normalise="class_mean"`; either way the zero predictor scores 1 on every class in
+        expectation, as in Garg et al.'s normalisation). Against the noisy `y_i` the expected error
+        is this plus `noise_std^2 / variance`. An error is NaN where a Bayes
+        predictor has no prediction: its prior gives that prompt's prefix probability zero
+        (noise-free data outside its class; its mean, and the tables, then read n/a). For a mixture
+        prior the Bayes class posterior `p(class | y_<i)` per prompt and position is saved as
+        `class_posterior`.
     """
     check_positive_int("evaluate", "chunk", chunk)
     named = {name: _as_tuple(value) for name, value in predictors.items()}
