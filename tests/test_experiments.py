@@ -134,6 +134,10 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
     results = EvalResults.load(out)
     assert results.seeds(runs.joinpath(run_name("mixture", NOISE_FREE, 0)).name) == 2
     assert "least squares" in results.names and "Bayes" in results.names
+    # The class-selection probe of a two-class mixture: each run's implied weight, and the
+    # Bayes posterior, for the plot's selection panel.
+    assert set(results.selection.implied_weight) == {Path(seed).name for seed in seeds}
+    assert results.class_posterior is not None
     assert main(["plot", str(out)]) == 0
     assert out.with_suffix(".png").stat().st_size > 0
     assert main([*arguments, "--n-points", str(s.n_points + 1)]) == 2  # beyond its positions
@@ -159,3 +163,20 @@ def test_a_second_quickstart_writes_beside_the_first_unless_told_to_overwrite(tm
     assert output_folder(None, pretrained=True, overwrite=False) != output_folder(
         None, pretrained=False, overwrite=False
     )
+
+
+def test_re_evaluating_unchanged_runs_rewrites_no_results_file(tmp_path):
+    """The selection study saves a result only when its errors or config changed, so that an
+    evaluation of unchanged runs adds nothing to the repository's history."""
+    from experiments.selection_conditions.run import _save_compact
+
+    errors = {"model": np.arange(12, dtype=np.float64).reshape(1, 3, 4) / 7}
+    config = {"runs": ["a", "b"], "steps": (1000, 2000), "n_points": 4}
+    first = EvalResults(errors, np.zeros(3, int), config, provenance={"run": 1})
+    path = _save_compact(first, tmp_path / "r.npz")
+    saved = path.read_bytes()
+    again = EvalResults(errors, np.zeros(3, int), config, provenance={"run": 2})
+    assert _save_compact(again, path).read_bytes() == saved
+    changed = {"model": errors["model"] + 1e-3}
+    _save_compact(EvalResults(changed, np.zeros(3, int), config), path)
+    assert path.read_bytes() != saved

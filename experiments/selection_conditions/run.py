@@ -7,6 +7,7 @@ they reached), evaluates, and draws the table and the figure; `--replot` redraws
 saved results. The question and the measure: README.md here.
 """
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -150,8 +151,12 @@ def _with_earlier_steps(results: EvalResults, path: Path) -> EvalResults:
 
 def _save_compact(results: EvalResults, path: Path) -> Path:
     """The results with errors in float32 (relative precision 1e-7, far below any interval
-    here; a quarter of the size)."""
+    here; a quarter of the size). A saved file with the same errors and config is left as it
+    is: re-evaluating unchanged runs rewrites nothing (each rewrite would add the file to the
+    repository's history again)."""
     errors = {name: value.astype(np.float32) for name, value in results.errors.items()}
+    if path.is_file() and _same_results(EvalResults.load(path), errors, results.config):
+        return path
     return EvalResults(
         errors=errors,
         class_index=results.class_index,
@@ -159,6 +164,14 @@ def _save_compact(results: EvalResults, path: Path) -> Path:
         class_names=results.class_names,
         provenance=results.provenance,
     ).save(path)
+
+
+def _same_results(saved: EvalResults, errors: dict[str, np.ndarray], config: dict) -> bool:
+    return (
+        saved.config == json.loads(json.dumps(config))  # as saved: tuples read back as lists
+        and saved.errors.keys() == errors.keys()
+        and all(np.array_equal(saved.errors[n], errors[n], equal_nan=True) for n in errors)
+    )
 
 
 if __name__ == "__main__":

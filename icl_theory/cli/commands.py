@@ -139,6 +139,7 @@ def evaluate(
         "averaging",
     ),
     out: Annotated[str, tyro.conf.arg(metavar="FILE")] = "results.npz",
+    selection: bool = True,
 ) -> None:
     """Evaluate trained runs (and baselines, and the prior's Bayes predictor) on a prior; save
     the per-prompt errors and print a table with 95% bootstrap intervals.
@@ -154,6 +155,8 @@ def evaluate(
         seed: Seed of the evaluation prompts.
         baselines: Any of least-squares, lasso (alpha chosen on separate prompts), averaging.
         out: Results file (.npz); `icl-theory plot` draws it.
+        selection: On a two-class mixture, probe each run's implied weight on the first class
+            next to the Bayes class posterior (128 prompts; the plot's class-selection panel).
     """
     from icl_theory.jobs.evaluate_runs import evaluate_runs, evaluation_prior, run_config
 
@@ -181,6 +184,7 @@ def evaluate(
         seed=seed,
         which_baselines=baselines,
         out=out,
+        selection=selection,
     )
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import equinox as eqx
 from rich.console import Console
 
-from icl_theory.evaluation import BASELINES, EvalResults, baselines, evaluate
+from icl_theory.evaluation import BASELINES, EvalResults, SelectionProbe, baselines, evaluate
+from icl_theory.predictors import bayes_predictor, has_bayes_predictor
 from icl_theory.priors import (
     AbstractPrior,
     build_prior,
@@ -34,11 +35,14 @@ def evaluate_runs(
     which_baselines: Sequence[str] = BASELINES,
     out: str | Path = "results.npz",
     console: Console | None = None,
+    selection: bool = True,
 ) -> EvalResults:
     """Evaluate the runs on `prior` (default: the first run's training prior, every field).
 
     Runs whose configs differ only in the seed are one predictor, named after the first such
-    run's folder, with the seeds in its intervals.
+    run's folder, with the seeds in its intervals. With `selection`, on a two-class mixture
+    whose classes have exact Bayes predictors, each run's implied weight on the first class is
+    probed on the first prompts, next to the Bayes class posterior (`SelectionProbe`).
     """
     console = console or Console()
     if not runs:
@@ -55,8 +59,9 @@ def evaluate_runs(
             )
     evaluation_prior = load_prior(next(iter(configs))) if prior is None else prior
     predictors: dict = {}
+    models = {run: load_model(run) for run in configs}
     for run, config in configs.items():
-        predictors.setdefault(_group_name(run, config, configs), []).append(load_model(run))
+        predictors.setdefault(_group_name(run, config, configs), []).append(models[run])
     standard = baselines(evaluation_prior, n_points, which_baselines)
     results = evaluate(
         predictors | standard.predictors,
@@ -64,12 +69,25 @@ def evaluate_runs(
         n_points,
         n_prompts=n_prompts,
         seed=seed,
+        selection=_selection_probe(evaluation_prior, models) if selection else None,
         config={"runs": list(configs)},
+        progress=console,
     )
     path = results.save(out)
     print_curve_tables(results, console)
     console.print(f"results written to {path}; draw them with `icl-theory plot {path}`")
     return results
+
+
+def _selection_probe(prior: AbstractPrior, models: dict) -> SelectionProbe | None:
+    """Each run's implied weight on the first class of a two-class mixture (128 prompts x 16
+    queries, the quickstart's probe); None where there is no such weight to define."""
+    classes = prior.classes
+    if len(classes) != 2 or not all(has_bayes_predictor(c) for c in classes):
+        return None
+    first, second = (bayes_predictor(c) for c in classes)
+    weighted = {Path(run).name: model for run, model in models.items()}
+    return SelectionProbe(classes=(first, second), weighted=weighted, prompts=128, queries=16)
 
 
 def evaluation_prior(
