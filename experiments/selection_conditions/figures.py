@@ -180,12 +180,15 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
     ]
     first = next(iter(rows))[1] if rows else None
     if first is not None:
-        git = first.provenance.get("git", {})
+        # A result is re-saved only when it changed, so rows may come from different commits.
+        gits = [results.provenance.get("git", {}) for _, results, _, _ in rows]
+        commits = sorted({str(git.get("commit"))[:10] for git in gits})
+        dirty = " with uncommitted changes" if any(git.get("dirty") for git in gits) else ""
         lines.append(
             f"\nEvaluated on {first.n_prompts} prompts of the 50/50 mixture (seed "
-            f"{first.config.get('seed', 0)}), code at git {str(git.get('commit'))[:10]}"
-            f"{' with uncommitted changes' if git.get('dirty') else ''}; training code of each "
-            "run: `experiments/runs/selection_conditions/runs.md`.\n"
+            f"{first.config.get('seed', 0)}), code at git {', '.join(commits)}{dirty} (each "
+            "row's results file records its own); training code of each run: "
+            "`experiments/runs/selection_conditions/runs.md`.\n"
         )
     path = experiment_dir(NAME, preset, "tables", root) / "conditions.md"
     return write_text(path, "\n".join(lines) + "\n")
