@@ -237,9 +237,10 @@ def test_sharded_step_equals_single_device_step():
     output = run_python(
         """
         import jax, numpy as np, equinox as eqx
+        from icl_theory.priors import DenseLinear
         from icl_theory.training import Trainer, TrainConfig
-        config = TrainConfig(dim=4, n_points=6, batch_size=8, steps=100, steps_per_call=5,
-                             eval_every=10, checkpoint_every=10)
+        config = TrainConfig(prior=DenseLinear(dim=4), n_points=6, batch_size=8, steps=100,
+                             steps_per_call=5, eval_every=10, checkpoint_every=10)
         assert len(jax.devices()) == 4
         results = []
         for devices in (jax.devices()[:1], jax.devices()):
