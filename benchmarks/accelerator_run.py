@@ -125,7 +125,7 @@ def member_configs(s, dry_run: bool) -> dict[str, TrainConfig]:
     """Run name -> the config each ensemble member's run folder records (schedule `wsd`; its
     `steps` are set once the budget is known)."""
     configs = {}
-    priors = {"dense": DenseLinear(dim=s.dim), "sparse": s.sparse(), "mixture": s.mixture()}
+    priors = {"dense": s.dense(), "sparse": s.sparse(), "mixture": s.mixture()}
     for label in MEMBERS:
         for seed in SEEDS:
             base = s.config(priors[label], seed=seed)

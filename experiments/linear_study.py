@@ -115,12 +115,12 @@ class LinearStudy:
     def mixture(self, dense_weight: float = 0.5, noise_std: float = NOISE_FREE) -> Mixture:
         """The dense + k-sparse mixture with the given dense weight, every class at `noise_std`."""
         return Mixture(
-            (
-                DenseLinear(dim=self.dim, noise_std=noise_std),
-                self.sparse(noise_std),
-            ),
+            (self.dense(noise_std), self.sparse(noise_std)),
             _weights(dense_weight),
         )
+
+    def dense(self, noise_std: float = NOISE_FREE) -> DenseLinear:
+        return DenseLinear(dim=self.dim, noise_std=noise_std)
 
     def sparse(self, noise_std: float = NOISE_FREE) -> SparseLinear:
         return SparseLinear(dim=self.dim, k=self.k, noise_std=noise_std)
@@ -155,7 +155,7 @@ class LinearStudy:
         labels = self.labels_at(noise_std)
         for seed in seeds:
             for label, prior in (
-                ("dense", DenseLinear(dim=self.dim, noise_std=noise_std)),
+                ("dense", self.dense(noise_std)),
                 ("sparse", self.sparse(noise_std)),
                 ("mixture", self.mixture(noise_std=noise_std)),
             ):

@@ -18,6 +18,7 @@ from icl_theory.priors import (
     prior_to_data,
     register_prior,
     shared_noise_std,
+    with_noise_std,
 )
 from tests.priors_zoo import ZOO
 
@@ -112,3 +113,17 @@ def test_a_prior_with_no_registered_name_has_no_spec():
     with pytest.raises(ValueError, match=r"prior_spec\.prior='Unnamed' .*register_prior"):
         prior_spec(Unnamed(dim=2))
     assert describe_prior(Unnamed(dim=2)) == "Unnamed"
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_another_noise_reaches_every_class_and_is_then_the_shared_one(name):
+    prior = ZOO[name](3, 0.1)
+    noisier = with_noise_std(prior, 0.3)
+    assert shared_noise_std(noisier) == 0.3
+    assert eqx.tree_equal(with_noise_std(noisier, 0.1), with_noise_std(prior, 0.1))
+    spec = "0.5*dense + 0.5*sparse(k=1, noise_std=0.2)"  # classes of different noise
+    assert shared_noise_std(build_prior(spec, dim=3)) == 0.0
+    assert eqx.tree_equal(
+        with_noise_std(build_prior(spec, dim=3), 0.3),
+        build_prior("0.5*dense + 0.5*sparse(k=1)", dim=3, noise_std=0.3),
+    )

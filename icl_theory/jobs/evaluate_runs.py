@@ -4,20 +4,13 @@ prior, saved as results and printed as tables."""
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import equinox as eqx
 from rich.console import Console
 
 from icl_theory.evaluation import BASELINES, EvalResults, SelectionProbe, baselines, evaluate
-from icl_theory.predictors import bayes_predictor, has_bayes_predictor
-from icl_theory.priors import (
-    AbstractPrior,
-    build_prior,
-    prior_from_data,
-    prior_to_data,
-    shared_noise_std,
-)
+from icl_theory.predictors import AbstractPredictor, bayes_predictor, has_bayes_predictor
+from icl_theory.priors import AbstractPrior, build_prior, shared_noise_std, with_noise_std
 from icl_theory.priors.registry import OutputScale
 from icl_theory.tables import print_curve_tables
 from icl_theory.training.checkpoint import CHECKPOINT_NAME, read_header
@@ -69,7 +62,11 @@ def evaluate_runs(
         n_points,
         n_prompts=n_prompts,
         seed=seed,
-        selection=_selection_probe(evaluation_prior, models) if selection else None,
+        selection=(
+            selection_probe(evaluation_prior, {Path(run).name: m for run, m in models.items()})
+            if selection
+            else None
+        ),
         config={"runs": list(configs)},
         progress=console,
     )
@@ -79,14 +76,17 @@ def evaluate_runs(
     return results
 
 
-def _selection_probe(prior: AbstractPrior, models: dict) -> SelectionProbe | None:
-    """Each run's implied weight on the first class of a two-class mixture (128 prompts x 16
-    queries, the quickstart's probe); None where there is no such weight to define."""
+def selection_probe(
+    prior: AbstractPrior, weighted: dict[str, AbstractPredictor]
+) -> SelectionProbe | None:
+    """The implied weight of each of `weighted` on the first class of a two-class mixture,
+    against the classes' Bayes predictors (`probe.classes`), on 128 prompts x 16 queries: the
+    median and quartiles the summary figure draws, in a fraction of the time of the
+    experiments' 256 x 32. None where there is no such weight to define."""
     classes = prior.classes
     if len(classes) != 2 or not all(has_bayes_predictor(c) for c in classes):
         return None
     first, second = (bayes_predictor(c) for c in classes)
-    weighted = {Path(run).name: model for run, model in models.items()}
     return SelectionProbe(classes=(first, second), weighted=weighted, prompts=128, queries=16)
 
 
@@ -108,7 +108,7 @@ def evaluation_prior(
         )
     prior = trained_on
     if noise_std is not None:
-        prior = prior_from_data(_with_noise_std(prior_to_data(prior), noise_std))
+        prior = with_noise_std(prior, noise_std)
     if output_scale == "unit":
         prior = prior.with_unit_output_variance()
     if output_scale == "raw" and at_unit_scale:
@@ -117,18 +117,6 @@ def evaluation_prior(
             "remember its raw scales; give the prior too (--prior SPEC --output-scale raw)"
         )
     return prior
-
-
-def _with_noise_std(data: Any, noise_std: float) -> Any:
-    """Recorded prior data with every `noise_std` set to `noise_std`."""
-    if isinstance(data, dict):
-        return {
-            key: noise_std if key == "noise_std" else _with_noise_std(value, noise_std)
-            for key, value in data.items()
-        }
-    if isinstance(data, list):
-        return [_with_noise_std(value, noise_std) for value in data]
-    return data
 
 
 def run_config(run: Path) -> TrainConfig:
@@ -147,4 +135,4 @@ def _group_name(run: str, config: TrainConfig, configs: dict[str, TrainConfig]) 
     return Path(run).name
 
 
-__all__ = ["evaluate_runs", "evaluation_prior", "run_config"]
+__all__ = ["evaluate_runs", "evaluation_prior", "run_config", "selection_probe"]

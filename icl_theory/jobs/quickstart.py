@@ -9,10 +9,9 @@ from pathlib import Path
 from rich.console import Console
 
 from icl_theory.curriculum import Curriculum
-from icl_theory.evaluation import EvalResults, SelectionProbe, baselines, evaluate
-from icl_theory.jobs.evaluate_runs import run_config
+from icl_theory.evaluation import EvalResults, baselines, evaluate
+from icl_theory.jobs.evaluate_runs import run_config, selection_probe
 from icl_theory.plotting import save_figure, summary_figure
-from icl_theory.predictors import bayes_predictor
 from icl_theory.priors import Mixture, build_prior, describe_prior
 from icl_theory.tables import print_curve_tables
 from icl_theory.training.checkpoint import CHECKPOINT_NAME
@@ -109,22 +108,20 @@ def run_quickstart(
         console.print(f"trained in {time.perf_counter() - start:.0f} s")
     prior = load_prior(run)
     assert isinstance(prior, Mixture)  # the quickstart's prior is a two-class mixture
-    dense, sparse = prior.components
+    sparse = prior.components[1]
     transformer = load_model(run)
-    classes = (bayes_predictor(dense), bayes_predictor(sparse))
+    # The transformer's implied weight on the dense class, next to the Bayes posterior in the
+    # figure: whether it selects the class, which is what the job is about.
+    probe = selection_probe(prior, {"transformer": transformer})
+    assert probe is not None  # both classes have exact Bayes predictors
     start = time.perf_counter()
     results = evaluate(
-        {"transformer": transformer, "Bayes dense": classes[0], "Bayes sparse": classes[1]}
+        {"transformer": transformer, "Bayes dense": probe.classes[0]}
+        | {"Bayes sparse": probe.classes[1]}
         | baselines(sparse, config.n_points, ("least-squares", "lasso")).predictors,
         prior,
         config.n_points,
-        # The transformer's implied weight on the dense class, next to the Bayes posterior in
-        # the figure: whether it selects the class, which is what the job is about.
-        # 128 prompts x 16 queries: the median and quartiles the figure draws, in a fraction of
-        # the time of the experiments' 256 x 32.
-        selection=SelectionProbe(
-            classes=classes, weighted={"transformer": transformer}, prompts=128, queries=16
-        ),
+        selection=probe,
         config={"runs": [str(run)]},
         progress=console,
     )

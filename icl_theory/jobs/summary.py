@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from icl_theory.priors.base import AbstractPrior
-from icl_theory.priors.spec import prior_spec, shared_noise_std
+from icl_theory.priors.noise import shared_noise_std
+from icl_theory.priors.spec import describe_prior
 from icl_theory.prompts import Prompts
 
 
@@ -47,7 +48,9 @@ def summarise(prior: AbstractPrior, prompts: Prompts) -> list[ClassSummary]:
         reported = float(jnp.sum(point_variance * selected) / max(int(selected.sum()), 1))
         rows.append(
             ClassSummary(
-                name=_label(component, shared_noise_std(prior)),
+                # Its spec, which tells two classes of one type apart (`sparse(k=1)`,
+                # `sparse(k=3)`); its noise only where it differs from the whole prior's.
+                name=describe_prior(component, noise_std=shared_noise_std(prior)),
                 weight=weight,
                 count=count,
                 frequency=count / batch,
@@ -59,12 +62,3 @@ def summarise(prior: AbstractPrior, prompts: Prompts) -> list[ClassSummary]:
             )
         )
     return rows
-
-
-def _label(component: AbstractPrior, noise_std: float) -> str:
-    """A class by its spec, which tells two classes of one type apart (`sparse(k=1)`,
-    `sparse(k=3)`); its noise only where it differs from the whole prior's."""
-    try:
-        return prior_spec(component, noise_std=noise_std)
-    except ValueError:  # not registered: no spec
-        return type(component).__name__

@@ -12,6 +12,7 @@ from icl_theory.priors.inputs import (
 )
 from icl_theory.priors.linear import AbstractLinearPrior, DenseLinear, LinearTask
 from icl_theory.priors.mixture import Mixture, MixtureTask, drawn_class_variance
+from icl_theory.priors.noise import shared_noise_std, with_noise_std
 from icl_theory.priors.pool import FinitePool
 from icl_theory.priors.probabilistic import prior_model
 from icl_theory.priors.registry import PRIORS, build_prior, load_plugins, register_prior
@@ -19,7 +20,7 @@ from icl_theory.priors.relu import ReluNetwork, ReluTask
 from icl_theory.priors.serialise import prior_from_data, prior_to_data
 from icl_theory.priors.sinusoid import Sinusoid, SinusoidTask
 from icl_theory.priors.sparse import SparseLinear
-from icl_theory.priors.spec import describe_prior, prior_spec, shared_noise_std
+from icl_theory.priors.spec import describe_prior, prior_spec
 
 __all__ = [
     "PRIORS",
@@ -55,4 +56,5 @@ __all__ = [
     "prior_to_data",
     "register_prior",
     "shared_noise_std",
+    "with_noise_std",
 ]

@@ -14,9 +14,9 @@ from icl_theory._validation import invalid
 from icl_theory.priors.base import AbstractPrior
 from icl_theory.priors.convex import ConvexCombination
 from icl_theory.priors.mixture import Mixture
+from icl_theory.priors.noise import shared_noise_std
 from icl_theory.priors.pool import FinitePool
 from icl_theory.priors.registry import PRIORS
-from icl_theory.priors.serialise import prior_to_data
 
 
 def prior_spec(prior: AbstractPrior, noise_std: float = 0.0) -> str:
@@ -84,28 +84,14 @@ def _parameters(cls: type[AbstractPrior]) -> dict[str, object]:
     return {name: p.default for name, p in parameters.items() if name != "self"}
 
 
-def shared_noise_std(prior: AbstractPrior) -> float:
-    """The observation noise every part of `prior` has, or 0.0 where they differ: the
-    `noise_std` to show beside `prior_spec(prior, noise_std=...)`."""
-    found = set(_noise_stds(prior_to_data(prior)))
-    return found.pop() if len(found) == 1 else 0.0
-
-
-def _noise_stds(data: object) -> list[float]:
-    if isinstance(data, dict):
-        own = [data["noise_std"]] if "noise_std" in data else []
-        return own + [found for value in data.values() for found in _noise_stds(value)]
-    if isinstance(data, list):
-        return [found for value in data for found in _noise_stds(value)]
-    return []
-
-
-def describe_prior(prior: AbstractPrior) -> str:
+def describe_prior(prior: AbstractPrior, noise_std: float | None = None) -> str:
     """One line for a person: the spec with the shared noise beside it (`0.5*dense +
-    0.5*sparse(k=1), noise_std=0.1`), or the class name of a prior with no spec."""
-    noise = shared_noise_std(prior)
+    0.5*sparse(k=1), noise_std=0.1`), or the class name of a prior with no spec. With
+    `noise_std` (a noise shown elsewhere, e.g. the whole prior's beside one class), only noise
+    that differs from it appears, in the spec."""
+    noise = shared_noise_std(prior) if noise_std is None else noise_std
     try:
         spec = prior_spec(prior, noise_std=noise)
     except ValueError:
         return type(prior).__name__
-    return f"{spec}, noise_std={noise!r}" if noise else spec
+    return f"{spec}, noise_std={noise!r}" if noise and noise_std is None else spec
