@@ -14,6 +14,8 @@ from pathlib import Path
 
 from experiments import paths
 from experiments.linear_study import NOISE_FREE, LinearStudy, run_name, runs_dir, study
+from icl_theory.priors import AbstractPrior
+from icl_theory.priors.registry import OutputScale
 from icl_theory.training.config import TrainConfig
 
 NAME = "selection_conditions"
@@ -22,9 +24,11 @@ NAME = "selection_conditions"
 @dataclass(frozen=True)
 class Recipe:
     """A way to train the mixture model: `label` (the table's row), how the config differs
-    from the study's 50/50 mixture run (`changes`), and which committed specialist it
-    warm-starts from (`init_from`: `"sparse"`, `"dense"` or `None`); the mixture's
-    `dense_weight` and `noise_std` are the study's 50/50 noise-free one unless a recipe says."""
+    from the study's 50/50 mixture run (`changes`), and what it warm-starts from (`init_from`:
+    `"sparse"` or `"dense"`, the committed specialist of the same seed; the name of another
+    recipe of this study, that recipe's final run of the same seed, continued with a fresh
+    optimiser; or `None`); the mixture's `dense_weight`, `noise_std` and `output_scale` are
+    the study's 50/50 noise-free raw-scale one unless a recipe says."""
 
     name: str
     label: str
@@ -33,13 +37,30 @@ class Recipe:
     seeds: tuple[int, ...] = (0,)
     dense_weight: float = 0.5
     noise_std: float = NOISE_FREE
+    output_scale: OutputScale = "raw"
+
+    def prior(self, s: LinearStudy) -> AbstractPrior:
+        """The mixture this recipe trains on (and its models are evaluated on)."""
+        mixture = s.mixture(self.dense_weight, self.noise_std)
+        return mixture.with_unit_output_variance() if self.output_scale == "unit" else mixture
+
+    def continues(self) -> bool:
+        """Whether the recipe continues another recipe's runs (rather than a specialist's)."""
+        return self.init_from not in (None, "sparse", "dense")
+
+    def source(self, s: LinearStudy, seed: int, root: Path | None = None) -> Path | None:
+        """The run the recipe's seed `seed` warm-starts from, if any."""
+        if self.init_from is None:
+            return None
+        if self.continues():
+            return study_runs_dir(s.name, root) / f"{self.init_from}_seed{seed}"
+        return runs_dir(s.name, root) / run_name(self.init_from, NOISE_FREE, seed)
 
     def config(self, s: LinearStudy, seed: int, root: Path | None = None) -> TrainConfig:
-        base = s.config(s.mixture(self.dense_weight, self.noise_std), seed=seed)
-        config = dataclasses.replace(base, **dict(self.changes))
-        if self.init_from is None:
+        config = dataclasses.replace(s.config(self.prior(s), seed=seed), **dict(self.changes))
+        source = self.source(s, seed, root)
+        if source is None:
             return config
-        source = runs_dir(s.name, root) / run_name(self.init_from, NOISE_FREE, seed)
         # Relative to the repository when it is the committed run, so the recorded config is
         # the same on every machine; absolute under a temporary `root` (the tests).
         init_from = str(source.relative_to(paths.REPOSITORY)) if root is None else str(source)
@@ -63,6 +84,9 @@ _SMOKE_WARM = _warm_start(100, 20, (50,))
 _BALANCED = (("batch_composition", "balanced"),)
 _ROUND_ROBIN = (("batch_composition", "round-robin"),)
 _ONE_CLASS = (("batch_composition", "one-class"),)
+# Round robin's final runs carried on: their optimiser state was not kept, so the continuation
+# starts a fresh one (warm-up, stable, decay) from the decayed parameters.
+_ROUND_ROBIN_CONTINUED = _ROUND_ROBIN + _warm_start(30_000, 4000, (4000, 8000, 16000, 24000))
 # Every claim rests on three seeds; a recipe's three train as one ensemble on one core.
 _SEEDS = (0, 1, 2)
 
@@ -74,6 +98,20 @@ RECIPES: dict[str, tuple[Recipe, ...]] = {
         Recipe("round-robin", "one step per class in turn", _ROUND_ROBIN, seeds=_SEEDS),
         Recipe("one-class", "one class per batch", _ONE_CLASS, seeds=_SEEDS),
         Recipe("sparse-share-0.9", "sparse share 0.9", seeds=_SEEDS, dense_weight=0.1),
+        Recipe(
+            "round-robin-continued",
+            "round robin continued (fresh optimiser)",
+            _ROUND_ROBIN_CONTINUED,
+            "round-robin",
+            _SEEDS,
+        ),
+        Recipe(
+            "round-robin-unit",
+            "round robin, each class at unit output scale",
+            _ROUND_ROBIN,
+            seeds=_SEEDS,
+            output_scale="unit",
+        ),
     ),
     "smoke": (
         Recipe("warm-sparse", "warm start from the sparse specialist", _SMOKE_WARM, "sparse"),
