@@ -5,7 +5,8 @@
 
 (also `nox -s benchmark_training`). Configurations: `small` at d = 5, 11 points; `small-deep` at
 d = 8, 17 points; `medium` at d = 10, 21 points; `paper` at d = 20, 41 points; batch 64, float32,
-dense linear prompts sampled inside the step (as in training). Each is compiled, warmed up for one
+dense linear prompts sampled inside the step (as in training), the interleaved token layout
+(`--layout paired`: one token per example). Each is compiled, warmed up for one
 call, then timed over `--seconds` of calls of `--steps-per-call` steps. FLOPs are counted
 analytically (matmuls and attention, forward x 3 for forward + backward; LayerNorm, softmax and
 the optimiser are not counted), so GFLOP/s is a lower bound on the work done.
@@ -26,6 +27,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--steps-per-call", type=int, default=0, help="0: per-config default")
     parser.add_argument("--configs", default="small,small-deep,medium,paper")
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--layout", default="interleaved", choices=["interleaved", "paired"])
     parser.add_argument("--out", default="")
     return parser.parse_args()
 
@@ -36,7 +38,7 @@ THREADS = pin_xla_threads(ARGS.threads)  # before jax is imported
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from icl_theory.model.gpt2 import PRESETS  # noqa: E402
+from icl_theory.model.gpt2 import PRESETS, ModelConfig  # noqa: E402
 from icl_theory.priors import build_prior  # noqa: E402
 from icl_theory.records import provenance, write_json_atomic  # noqa: E402
 from icl_theory.training import TrainConfig, Trainer  # noqa: E402
@@ -51,12 +53,15 @@ CONFIGS = {
 BATCH = 64
 
 
-def step_flops(name: str, dim: int, n_points: int, batch: int = BATCH) -> float:
+def step_flops(
+    name: str, dim: int, n_points: int, batch: int = BATCH, layout: str = "interleaved"
+) -> float:
     """Analytic FLOPs of one training step (forward x 3)."""
     width, layers = PRESETS[name]["width"], PRESETS[name]["layers"]
-    tokens = 2 * n_points - 1
+    model = ModelConfig(dim=dim, width=width, layers=layers, layout=layout)  # type: ignore[arg-type]
+    tokens = model.tokens(n_points)
     per_layer = 24 * width**2 * tokens + 4 * tokens**2 * width
-    forward = layers * per_layer + 2 * dim * width * tokens + 2 * width * n_points
+    forward = layers * per_layer + 2 * model.token_width * width * tokens + 2 * width * n_points
     return 3.0 * batch * forward
 
 
@@ -84,6 +89,7 @@ def time_config(name: str, settings: dict) -> dict:
         checkpoint_every=steps_per_call,
         warmup_steps=0,
         precision=ARGS.precision,
+        layout=ARGS.layout,
     )
     trainer = Trainer(config, jax.devices()[:1])
     state = trainer.init_state()
@@ -97,9 +103,10 @@ def time_config(name: str, settings: dict) -> dict:
         losses.block_until_ready()
         steps += steps_per_call
     rate = steps / (time.perf_counter() - start)
-    flops = step_flops(name, settings["dim"], settings["n_points"])
+    flops = step_flops(name, settings["dim"], settings["n_points"], layout=ARGS.layout)
     return {
         "config": name,
+        "layout": ARGS.layout,
         "dim": settings["dim"],
         "n_points": settings["n_points"],
         "batch": BATCH,
@@ -127,7 +134,8 @@ def main() -> None:
             f"steps/s  {row['gflop_per_s']:6.1f} GFLOP/s ({100 * row['fraction_of_peak']:.0f}% "
             f"of peak), compile {row['compile_and_first_call_s']:.1f} s"
         )
-    out = ARGS.out or f"benchmarks/results/training_speed_threads-{threads}.json"
+    layout = "" if ARGS.layout == "interleaved" else f"_{ARGS.layout}"
+    out = ARGS.out or f"benchmarks/results/training_speed_threads-{threads}{layout}.json"
     write_json_atomic(
         out,
         {

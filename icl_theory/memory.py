@@ -33,7 +33,8 @@ def check_fits(owner: str, fields: str, value: object, estimated: int) -> None:
 
 def training_bytes(batch: int, n_points: int, dim: int, width: int, layers: int, heads: int) -> int:
     """Parameters with AdamW's two moments, the batch, and the activations one step keeps for
-    the backward pass (residual stream, MLP, attention scores) of the interleaved layout."""
+    the backward pass (residual stream, MLP, attention scores) of the interleaved layout (an
+    upper bound for the paired one, which has half the tokens)."""
     tokens = 2 * n_points
     parameters = 12 * layers * width**2 + (dim + 1 + tokens) * width
     activations = batch * layers * (16 * tokens * width + 2 * heads * tokens**2)

@@ -117,6 +117,17 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
     conditions = (tmp_path / "selection_conditions/tables/smoke/conditions.md").read_text()
     for label in ("warm start from the sparse specialist", "balanced", "one step per class"):
         assert label in conditions
+    # A continued recipe counts the steps of the runs it continues; a recipe at unit output
+    # scale is measured on its own scale, paired with the references at the raw one.
+    saved = tmp_path / "selection_conditions/results/smoke"
+    continued, source, unit = (
+        EvalResults.load(saved / f"{name}.npz")
+        for name in ("round-robin-continued", "round-robin", "round-robin-unit")
+    )
+    assert continued.config["steps_before"] == max(source.config["steps"])
+    assert "round robin continued" in conditions and "unit output scale" in conditions
+    assert unit.config["prior"] != unit.config["references_prior"]
+    assert all(np.isfinite(unit.errors[f"step {step}"]).all() for step in unit.config["steps"])
     warm = RunFolder(study_runs_dir("smoke", tmp_path) / "warm-sparse_seed0")
     source = warm.provenance()["init_from"]
     specialist = runs_dir("smoke", tmp_path) / run_name("sparse", NOISE_FREE, 0)

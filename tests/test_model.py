@@ -11,13 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icl_theory.model import GPT2, ModelConfig, parameter_count, preset
-from icl_theory.model.gpt2 import interleave
+from icl_theory.model.gpt2 import interleave, pair
 from icl_theory.predictors import predict
 
 CONFIGS = [
     ModelConfig(dim=3, width=16, layers=2, heads=2, max_points=8),
     ModelConfig(dim=1, width=8, layers=1, heads=1, max_points=8, positional="none"),
     ModelConfig(dim=2, width=12, layers=3, heads=3, max_points=8),
+    ModelConfig(dim=3, width=16, layers=2, heads=2, max_points=8, layout="paired"),
+    ModelConfig(
+        dim=1, width=8, layers=1, heads=1, max_points=8, layout="paired", positional="none"
+    ),
 ]
 MODELS = [GPT2(config, jr.key(i)) for i, config in enumerate(CONFIGS)]
 
@@ -30,9 +34,13 @@ def prompt(config, seed, n_points=8):
     )
 
 
-@settings(max_examples=10)
-@given(index=st.integers(0, 2), seed=st.integers(0, 10_000), position=st.integers(0, 7))
+@settings(max_examples=20)
+@given(
+    index=st.integers(0, len(CONFIGS) - 1), seed=st.integers(0, 10_000), position=st.integers(0, 7)
+)
 def test_prediction_at_i_ignores_later_tokens(index, seed, position):
+    """Both layouts: the prediction for `y_i` depends on `x_<=i` and `y_<i` only (bit for bit),
+    and each later prediction on what changed."""
     model, config = MODELS[index], CONFIGS[index]
     xs, ys = prompt(config, seed)
     rng = np.random.default_rng(seed + 1)
@@ -53,6 +61,25 @@ def test_token_layout_is_garg():
     np.testing.assert_array_equal(tokens, expected)
 
 
+def test_paired_tokens_carry_the_previous_pair_and_the_query():
+    xs = jnp.arange(6.0).reshape(3, 2)
+    tokens = pair(xs, jnp.array([10.0, 20.0, 30.0]))
+    expected = [[0, 0, 0, 0, 1], [0, 1, 10, 2, 3], [2, 3, 20, 4, 5]]
+    np.testing.assert_array_equal(tokens, expected)
+
+
+def test_the_layouts_see_the_same_information():
+    """What the paired model reads at token i is exactly what the interleaved one has seen by
+    the token of `x_i`: the same `x_<=i` and `y_<i`, rearranged (no value lost or added)."""
+    rng = np.random.default_rng(0)
+    xs, ys = jnp.asarray(rng.normal(size=(5, 3))), jnp.asarray(rng.normal(size=5))
+    interleaved, paired = interleave(xs, ys), pair(xs, ys)
+    for i in range(5):
+        seen = np.sort(np.asarray(interleaved[: 2 * i + 1]).ravel())
+        read = np.sort(np.asarray(paired[: i + 1]).ravel())
+        np.testing.assert_array_equal(np.unique(read[read != 0]), np.unique(seen[seen != 0]))
+
+
 def test_vmap_equals_loop_and_jit_equals_eager():
     model, config = MODELS[0], CONFIGS[0]
     batch = [prompt(config, seed) for seed in range(4)]
@@ -68,23 +95,26 @@ def test_vmap_equals_loop_and_jit_equals_eager():
 
 def expected_count(config: ModelConfig) -> int:
     e, layers = config.width, config.layers
-    read_in = config.dim * e + e
-    positions = (2 * config.max_points - 1) * e if config.positional == "learned" else 0
+    token_width = config.dim if config.layout == "interleaved" else 2 * config.dim + 1
+    tokens = 2 * config.max_points - 1 if config.layout == "interleaved" else config.max_points
+    read_in = token_width * e + e
+    positions = tokens * e if config.positional == "learned" else 0
     # Per block: 2 LayerNorms (4E), qkv (3E^2 + 3E), out (E^2 + E), MLP (8E^2 + 5E).
     blocks = layers * (12 * e * e + 13 * e)
     return read_in + positions + blocks + 2 * e + e + 1
 
 
+@pytest.mark.parametrize("layout", ["interleaved", "paired"])
 @pytest.mark.parametrize("name", ["tiny", "small", "small-deep", "medium", "paper"])
-def test_parameter_counts_match_the_closed_form(name):
-    config = preset(name, dim=20, max_points=41)
+def test_parameter_counts_match_the_closed_form(name, layout):
+    config = preset(name, dim=20, max_points=41, layout=layout)
     count = parameter_count(GPT2(config, jr.key(0)))
     assert count == expected_count(config)
     if name == "paper":  # Garg et al. and Yadlowsky et al.: about 9.5M
         assert 9.4e6 < count < 9.6e6
 
 
-@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("index", [0, 1, 3, 4])
 def test_every_parameter_gets_a_gradient(index):
     """No unused tables: on a full-length prompt every parameter array has a nonzero gradient."""
     model, config = MODELS[index], CONFIGS[index]

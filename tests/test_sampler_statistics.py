@@ -106,6 +106,45 @@ def test_unit_output_variance_scales_every_class_to_one(prior):
     assert_mean_close(np.asarray(prompts.fs[:, 0]) ** 2, 1.0)
 
 
+@pytest.mark.parametrize(
+    "prior",
+    [
+        DenseLinear(dim=5),
+        SparseLinear(dim=5, k=2),
+        Sinusoid(dim=5, amplitude_std=3.0),
+        Mixture((DenseLinear(dim=5), SparseLinear(dim=5, k=1))),
+    ],
+    ids=lambda p: type(p).__name__,
+)
+def test_unit_output_variance_rescales_the_same_prompts(prior):
+    """From one key, the rescaled prior draws the same classes and inputs and scales each
+    output by the ratio of the classes' output standard deviations: the evaluation of a model
+    trained at unit scale pairs prompt by prompt with models evaluated at the raw scale.
+
+    Tolerance: each output is a float64 sum of a few products (eps 2.2e-16), rounded
+    differently at the two scales; where the sum cancels to near zero that rounding is large
+    relative to the output but not to its scale, so the outputs are compared on the scale of
+    their standard deviation, to 1e-13 of it."""
+    unit = prior.with_unit_output_variance()
+    with jax.enable_x64(True):
+        raw_prompts = sample_prompts(prior, jr.key(8), 500, 4)
+        unit_prompts = sample_prompts(unit, jr.key(8), 500, 4)
+        np.testing.assert_array_equal(raw_prompts.xs, unit_prompts.xs)
+        np.testing.assert_array_equal(raw_prompts.class_index, unit_prompts.class_index)
+        unit_variance = _class_output_variance(unit, raw_prompts)
+        raw_variance = _class_output_variance(prior, raw_prompts)
+        expected = raw_prompts.fs * np.sqrt(unit_variance / raw_variance)
+        difference = np.abs(unit_prompts.fs - expected) / np.sqrt(unit_variance)
+        assert difference.max() < 1e-13
+
+
+def _class_output_variance(prior, prompts) -> np.ndarray:
+    """Each point's output variance under the class its prompt was drawn from."""
+    classes = prior.components if isinstance(prior, Mixture) else (prior,)
+    per_class = [np.asarray(jax.vmap(jax.vmap(c.output_variance))(prompts.xs)) for c in classes]
+    return np.choose(np.asarray(prompts.class_index)[:, None], per_class)
+
+
 def test_mixture_class_frequencies_match_weights():
     prior = ZOO["mixture3"](3, 0.0)
     assert isinstance(prior, Mixture)

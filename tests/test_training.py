@@ -63,9 +63,12 @@ def test_the_train_step_compiles_once():
     assert trainer.run_chunk._cache_size() == 1  # pyright: ignore[reportAttributeAccessIssue]
 
 
-def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(tmp_path):
-    whole = train(SMALL, tmp_path / "whole", progress=False)
-    first = train(SMALL, tmp_path / "split", progress=False, stop_at=20)
+@pytest.mark.parametrize("layout", ["interleaved", "paired"])
+def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(tmp_path, layout):
+    config = dataclasses.replace(SMALL, layout=layout)
+    whole = train(config, tmp_path / "whole", progress=False)
+    assert RunFolder(tmp_path / "whole").config().layout == layout
+    first = train(config, tmp_path / "split", progress=False, stop_at=20)
     assert first.interrupted and first.step == 20
     with (tmp_path / "split" / "metrics.jsonl").open("a") as file:
         file.write('{"step": 2')  # a record cut short by a crash is dropped on resume

@@ -58,11 +58,15 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
         if not path.is_file():
             continue
         results = EvalResults.load(path)
+        # A continued recipe counts the steps of the runs it continues.
+        before = results.config.get("steps_before", 0)
         steps = results.config["steps"]
-        measures = {step: selection_measure(results, step_name(step), positions) for step in steps}
+        measures = {
+            before + step: selection_measure(results, step_name(step), positions) for step in steps
+        }
         curves[name] = measures
         last = max(steps)
-        rows.append((labels.get(name, name), results, last, measures[last]))
+        rows.append((labels.get(name, name), results, last, measures[before + last]))
     table = _table(preset, rows, positions, root)
     write_text(table, table.read_text() + _steps_table(curves, labels, positions))
     return [table, _figure(preset, curves, labels, root), _runs_page(preset, root)]
@@ -159,9 +163,12 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
     cells_by_row = []
     for label, results, step, measure in rows:
         seeds = results.errors[step_name(step)].shape[0]
-        minutes = results.config.get("training_seconds", float("nan")) / 60
+        before = results.config.get("steps_before", 0)
+        seconds = results.config.get("training_seconds", float("nan"))
+        minutes = (seconds + results.config.get("training_seconds_before", 0.0)) / 60
         batch = 64  # every run of the study
-        cells = [label, str(seeds), f"{step:,}", f"{step * batch / 1e6:.2f}M", f"{minutes:.0f}"]
+        total = before + step
+        cells = [label, str(seeds), f"{total:,}", f"{total * batch / 1e6:.2f}M", f"{minutes:.0f}"]
         cells += [_cell(measure["share"], i) for i in range(len(positions))]
         cells += [_cell(measure["dense_excess"], i) for i in range(len(positions))]
         per_seed = seed_shares(results, step_name(step), positions[-1])
@@ -174,7 +181,8 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         "does; 0: runs least squares), and its excess normalised error over the dense specialist "
         "on dense prompts; 95% bootstrap intervals over prompts and training seeds. Each row at "
         "the latest step its runs keep; core-minutes: the timed training of one ensemble of "
-        "three seeds on one core (for a warm start, on top of its specialist's); a pilot row: "
+        "three seeds on one core (for a warm start, on top of its specialist's; a continued "
+        "recipe counts the steps, prompts and minutes of the runs it continues); a pilot row: "
         "the seed trained further alone (one seed: not established).\n",
         Table(columns, cells_by_row).to_markdown().rstrip("\n"),
     ]

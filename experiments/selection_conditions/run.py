@@ -7,13 +7,14 @@ they reached), evaluates, and draws the table and the figure; `--replot` redraws
 saved results. The question and the measure: README.md here.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 
 from experiments.common import main
-from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
+from experiments.linear_study import NOISE_FREE, LinearStudy, run_name, runs_dir, study
 from experiments.names import LEAST_SQUARES
 from experiments.selection_conditions.figures import (
     BASELINE,
@@ -24,9 +25,10 @@ from experiments.selection_conditions.figures import (
     results_dir,
     step_name,
 )
-from experiments.selection_conditions.settings import recipes, study_runs_dir
+from experiments.selection_conditions.settings import Recipe, recipes, study_runs_dir
 from icl_theory.evaluation import EvalResults, evaluate
 from icl_theory.predictors.baselines import LeastSquares
+from icl_theory.priors import AbstractPrior
 from icl_theory.training.curves import training_seconds
 from icl_theory.training.reuse import train_all
 from icl_theory.training.run import load_model, snapshot_path
@@ -46,8 +48,13 @@ def run(
     folder = study_runs_dir(preset, root)
     chosen = recipes(preset)
     if train:
-        configs = {name: c for r in chosen for name, c in r.runs(s, root).items()}
-        train_all(configs, folder, jobs=jobs, progress=progress)
+        # A recipe that continues another's runs starts from their final parameters.
+        for wave in (
+            [r for r in chosen if not r.continues()],
+            [r for r in chosen if r.continues()],
+        ):
+            configs = {name: c for r in wave for name, c in r.runs(s, root).items()}
+            train_all(configs, folder, jobs=jobs, progress=progress)
     specialists = {
         label: [runs_dir(preset, root) / run_name(label, NOISE_FREE, seed) for seed in s.seeds]
         for label in ("dense", "sparse", "mixture")
@@ -58,10 +65,14 @@ def run(
         SPARSE_SPECIALIST: [load_model(run) for run in specialists["sparse"]],
     }
     written = []
-    groups = {BASELINE: specialists["mixture"], "sparse-specialist": specialists["sparse"]}
+    # name -> (runs, the recipe they belong to, or None for the reference groups)
+    groups: dict[str, tuple[list[Path], Recipe | None]] = {
+        BASELINE: (specialists["mixture"], None),
+        "sparse-specialist": (specialists["sparse"], None),
+    }
     for r in chosen:
         runs = [folder / name for name in r.runs(s, root)]
-        groups[r.name] = runs
+        groups[r.name] = (runs, r)
         # Seeds trained further than the rest (a pilot continued alone, or the only seed
         # started yet) are a row of their own.
         latest = {
@@ -69,30 +80,54 @@ def run(
         }
         ahead = [run for run, step in latest.items() if step > min(latest.values())]
         if ahead:
-            groups[pilot_name(r.name)] = ahead
-    for name, runs in groups.items():
+            groups[pilot_name(r.name)] = (ahead, r)
+    for name, (runs, recipe) in groups.items():
         if not all(RunFolder(run).has_checkpoint() for run in runs):
             continue
         if not _kept_models(runs, load=False):  # no step all keep (a seed went on alone):
             continue  # the saved results stand
         models = {step_name(step): models for step, models in _kept_models(runs).items()}
-        results = evaluate(
-            references | models,
-            s.mixture(),
-            s.n_points,
-            n_prompts=s.n_prompts,
-            include_bayes=False,
-            config={
-                "preset": preset,
-                "recipe": name,
-                "runs": [str(run.relative_to(run.parents[2])) for run in runs],
-                "training_seconds": _training_seconds(runs, max(_kept_models(runs, load=False))),
-                "steps": sorted(int(step) for step in _kept_models(runs, load=False)),
-            },
-        )
+        steps = sorted(int(step) for step in _kept_models(runs, load=False))
+        config = {
+            "preset": preset,
+            "recipe": name,
+            "runs": [str(run.relative_to(run.parents[2])) for run in runs],
+            "training_seconds": _training_seconds(runs, max(steps)),
+            "steps": steps,
+        }
+        if recipe is not None and recipe.continues():
+            sources = [recipe.continued_run(s, _seed(run), root) for run in runs]
+            config["steps_before"] = RunFolder(sources[0]).step()
+            config["training_seconds_before"] = _training_seconds(sources, config["steps_before"])
+        prior = s.mixture() if recipe is None else recipe.prior(s)
+        results = _evaluate(references, models, s, prior, config)
         path = results_dir(preset, root) / f"{name}.npz"
         written.append(_save_compact(_with_earlier_steps(results, path), path))
     return written + replot(preset, root=root)
+
+
+def _evaluate(
+    references: dict, models: dict, s: LinearStudy, prior: AbstractPrior, config: dict
+) -> EvalResults:
+    """The references on the study's mixture and the models on `prior`, on the same prompts.
+
+    A recipe at another output scale is evaluated at its own scale: the rescaled mixture draws
+    the same classes, inputs and standard weights from the same key, each output only scaled,
+    and the errors are normalised by each class's output variance, so they pair prompt by
+    prompt with the references' at the raw scale."""
+    options = {"n_prompts": s.n_prompts, "include_bayes": False, "config": config}
+    if prior == s.mixture():
+        return evaluate(references | models, prior, s.n_points, **options)
+    raw = evaluate(references, s.mixture(), s.n_points, **options)
+    scaled = evaluate(models, prior, s.n_points, **options)
+    if not np.array_equal(raw.class_index, scaled.class_index):
+        raise AssertionError("the rescaled mixture drew other classes than the raw one")
+    config = scaled.config | {"references_prior": raw.config["prior"]}
+    return dataclasses.replace(scaled, errors=raw.errors | scaled.errors, config=config)
+
+
+def _seed(run: Path) -> int:
+    return RunFolder(run).config().seed
 
 
 def _kept_models(runs: list[Path], load: bool = True) -> dict[int, list]:

@@ -53,8 +53,12 @@ class Recipe:
         if self.init_from is None:
             return None
         if self.continues():
-            return study_runs_dir(s.name, root) / f"{self.init_from}_seed{seed}"
+            return self.continued_run(s, seed, root)
         return runs_dir(s.name, root) / run_name(self.init_from, NOISE_FREE, seed)
+
+    def continued_run(self, s: LinearStudy, seed: int, root: Path | None = None) -> Path:
+        """The run of another recipe that this recipe's seed `seed` continues."""
+        return study_runs_dir(s.name, root) / f"{self.init_from}_seed{seed}"
 
     def config(self, s: LinearStudy, seed: int, root: Path | None = None) -> TrainConfig:
         config = dataclasses.replace(s.config(self.prior(s), seed=seed), **dict(self.changes))
@@ -115,9 +119,19 @@ RECIPES: dict[str, tuple[Recipe, ...]] = {
     ),
     "smoke": (
         Recipe("warm-sparse", "warm start from the sparse specialist", _SMOKE_WARM, "sparse"),
-        Recipe("balanced", "balanced batches", (("batch_composition", "balanced"),)),
+        Recipe("balanced", "balanced batches", _BALANCED),
+        Recipe("round-robin", "one step per class in turn", _ROUND_ROBIN),
         Recipe(
-            "round-robin", "one step per class in turn", (("batch_composition", "round-robin"),)
+            "round-robin-continued",
+            "round robin continued (fresh optimiser)",
+            _ROUND_ROBIN + _SMOKE_WARM,
+            "round-robin",
+        ),
+        Recipe(
+            "round-robin-unit",
+            "round robin at unit output scale",
+            _ROUND_ROBIN,
+            output_scale="unit",
         ),
     ),
 }

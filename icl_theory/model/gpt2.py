@@ -1,10 +1,18 @@
 """A GPT-2-style decoder that reads a prompt and predicts every `y_i` (Garg et al. 2022).
 
-Tokens: `x_1, (y_1, 0, ..., 0), x_2, (y_2, 0, ..., 0), ...`, each of width `dim`; a linear read-in
-to width `E`, learned positional embeddings (or none), pre-LayerNorm blocks of causal multi-head
-self-attention and a 4x GELU MLP, a final LayerNorm and a linear read-out to a scalar. The
-prediction for `y_i` is read at the token of `x_i`, which sees `x_<=i` and `y_<i` only, so the
-model is a predictor in the sense of `icl_theory.predictors` (one prompt in, `(n,)` out).
+Tokens (`layout`):
+- `interleaved` (Garg et al.'s, the default): `x_1, (y_1, 0, ..., 0), x_2, (y_2, 0, ..., 0), ...`,
+  each of width `dim`, `2n - 1` tokens; the prediction for `y_i` is read at the token of `x_i`.
+- `paired`: one token per example, token `i` = `(x_{i-1}, y_{i-1}, x_i)` (the previous pair,
+  complete, and the current query; zeros in place of the pair for `i = 1`), of width
+  `2 dim + 1`, `n` tokens; the prediction for `y_i` is read at token `i`. It carries the same
+  information to each prediction in half the tokens.
+
+Either way the token a prediction is read at sees `x_<=i` and `y_<i` only, so the model is a
+predictor in the sense of `icl_theory.predictors` (one prompt in, `(n,)` out). Then: a linear
+read-in to width `E`, learned positional embeddings (or none), pre-LayerNorm blocks of causal
+multi-head self-attention and a 4x GELU MLP, a final LayerNorm and a linear read-out to a
+scalar.
 
 Layout for speed (its measurements: `docs/performance.md`): the model is written on a batch
 (`batched`; `__call__` is the one-prompt view), so each weight gradient is one matmul over batch
@@ -28,6 +36,7 @@ from icl_theory._validation import check_positive_int, did_you_mean, invalid
 from icl_theory.predictors.base import AbstractPredictor
 
 Positional = Literal["learned", "none"]
+Layout = Literal["interleaved", "paired"]
 # "bfloat16": the matrix products read bfloat16 copies of their operands and accumulate in
 # float32; parameters, layer norms, softmax, residuals and the optimiser stay float32.
 Precision = Literal["float32", "bfloat16"]
@@ -37,8 +46,8 @@ INIT_STD = 0.02  # GPT-2's initialisation scale
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """The architecture. `max_points` sizes the positional table (`2 * max_points - 1` tokens:
-    the last `y` is never read)."""
+    """The architecture. `max_points` sizes the positional table (`tokens(max_points)` rows:
+    for the interleaved layout `2 * max_points - 1`, the last `y` is never read)."""
 
     dim: int
     width: int = 64
@@ -47,6 +56,16 @@ class ModelConfig:
     max_points: int = 41
     positional: Positional = "learned"
     precision: Precision = "float32"
+    layout: Layout = "interleaved"
+
+    @property
+    def token_width(self) -> int:
+        """The width of a token before the read-in."""
+        return self.dim if self.layout == "interleaved" else 2 * self.dim + 1
+
+    def tokens(self, n_points: int) -> int:
+        """Tokens of a prompt of `n_points` examples."""
+        return 2 * n_points - 1 if self.layout == "interleaved" else n_points
 
     def __post_init__(self) -> None:
         for field in ("dim", "width", "layers", "heads", "max_points"):
@@ -57,6 +76,8 @@ class ModelConfig:
             raise invalid("ModelConfig", "positional", self.positional, "is 'learned' or 'none'")
         if self.precision not in ("float32", "bfloat16"):
             raise invalid("ModelConfig", "precision", self.precision, "is 'float32' or 'bfloat16'")
+        if self.layout not in ("interleaved", "paired"):
+            raise invalid("ModelConfig", "layout", self.layout, "is 'interleaved' or 'paired'")
 
 
 PRESETS: dict[str, dict[str, int]] = {
@@ -79,6 +100,7 @@ def preset(
     max_points: int,
     positional: Positional = "learned",
     precision: Precision = "float32",
+    layout: Layout = "interleaved",
 ) -> ModelConfig:
     """A named architecture (`tiny`, `small`, `small-deep`, `medium`, `paper`) for inputs of
     size `dim`."""
@@ -87,7 +109,12 @@ def preset(
             "model", "preset", name, f"is one of {sorted(PRESETS)}{did_you_mean(name, PRESETS)}"
         )
     return ModelConfig(
-        dim=dim, max_points=max_points, positional=positional, precision=precision, **PRESETS[name]
+        dim=dim,
+        max_points=max_points,
+        positional=positional,
+        precision=precision,
+        layout=layout,
+        **PRESETS[name],
     )
 
 
@@ -111,7 +138,7 @@ class Blocks(eqx.Module):
 class GPT2(AbstractPredictor):
     """The in-context learner; see the module docstring. Build with `GPT2(config, key)`."""
 
-    read_in_weight: Float[Array, "dim width"]
+    read_in_weight: Float[Array, "token_width width"]
     read_in_bias: Float[Array, " width"]
     positions: Float[Array, "tokens width"] | None
     blocks: Blocks
@@ -138,10 +165,11 @@ class GPT2(AbstractPredictor):
 
         # GPT-2 scales the projections that write into the residual stream by 1/sqrt(2 layers).
         residual_std = INIT_STD / math.sqrt(2 * n_layers)
-        self.read_in_weight = torch_linear(keys[0], config.dim, (config.dim, e))
-        self.read_in_bias = torch_linear(keys[4], config.dim, (e,))
+        token_width = config.token_width
+        self.read_in_weight = torch_linear(keys[0], token_width, (token_width, e))
+        self.read_in_bias = torch_linear(keys[4], token_width, (e,))
         self.positions = (
-            normal(keys[1], (2 * config.max_points - 1, e))
+            normal(keys[1], (config.tokens(config.max_points), e))
             if config.positional == "learned"
             else None
         )
@@ -185,20 +213,22 @@ class GPT2(AbstractPredictor):
                 f"the positional table holds max_points={self.config.max_points}; build the "
                 "model with a larger max_points or positional='none'",
             )
+        interleaved = self.config.layout == "interleaved"
         # The last y token would only inform predictions after the prompt ends: dropped, so that
         # no parameter (its positional row) goes untrained and no compute is wasted.
-        tokens = jax.vmap(interleave)(xs, ys)[:, :-1]
+        tokens = jax.vmap(interleave)(xs, ys)[:, :-1] if interleaved else jax.vmap(pair)(xs, ys)
         low = self.config.precision == "bfloat16"
         hidden = _affine(tokens, self.read_in_weight, self.read_in_bias, low)
         if self.positions is not None:
-            hidden = hidden + self.positions[None, : 2 * n_points - 1]
+            hidden = hidden + self.positions[None, : self.config.tokens(n_points)]
         hidden, _ = jax.lax.scan(
             lambda h, block: (_block(h, block, self.config.heads, low), None),
             hidden,
             self.blocks,
             unroll=True,
         )
-        hidden = _layer_norm(hidden[:, ::2], self.final_scale, self.final_bias)
+        read = hidden[:, ::2] if interleaved else hidden  # the tokens of the queries
+        hidden = _layer_norm(read, self.final_scale, self.final_bias)
         return hidden @ self.read_out_weight + self.read_out_bias
 
 
@@ -206,6 +236,14 @@ def interleave(xs: Xs, ys: Ys) -> Float[Array, "tokens dim"]:
     """Garg et al.'s token sequence: `x_1, (y_1, 0, ..., 0), x_2, ...`."""
     y_tokens = jnp.zeros_like(xs).at[:, 0].set(ys)
     return jnp.stack([xs, y_tokens], axis=1).reshape(2 * xs.shape[0], xs.shape[1])
+
+
+def pair(xs: Xs, ys: Ys) -> Float[Array, "n_points 2*dim+1"]:
+    """The paired layout's tokens: token `i` is `(x_{i-1}, y_{i-1}, x_i)`, zeros for the pair
+    before the first query."""
+    previous_xs = jnp.concatenate([jnp.zeros_like(xs[:1]), xs[:-1]])
+    previous_ys = jnp.concatenate([jnp.zeros_like(ys[:1]), ys[:-1]])
+    return jnp.concatenate([previous_xs, previous_ys[:, None], xs], axis=1)
 
 
 def parameter_count(model: GPT2) -> int:

@@ -14,7 +14,7 @@ from icl_theory._validation import (
 )
 from icl_theory.curriculum import Curriculum
 from icl_theory.memory import check_fits, training_bytes
-from icl_theory.model.gpt2 import PRESETS, ModelConfig, Positional, Precision, preset
+from icl_theory.model.gpt2 import PRESETS, Layout, ModelConfig, Positional, Precision, preset
 from icl_theory.priors import (
     AbstractPrior,
     DenseLinear,
@@ -37,7 +37,7 @@ class TrainConfig:
     `n_points`, `curriculum` (Garg's schedule over active dimensions and points; `None` is off).
 
     **Model:** `model` (preset: tiny, small, small-deep, medium, paper), `positional` (learned
-    or none).
+    or none), `precision` of the matrix products, token `layout` (interleaved or paired).
 
     **Optimiser:** AdamW with `learning_rate`, linear warm-up over `warmup_steps`, then `schedule`
     (cosine or linear decay to `final_learning_rate_fraction * learning_rate`, constant, or
@@ -68,6 +68,9 @@ class TrainConfig:
     precision: Precision = "float32"
     """Matrix products in float32, or bfloat16 with float32 accumulation (parameters, optimiser
     and everything else stay float32)."""
+    layout: Layout = "interleaved"
+    """Tokens: `interleaved` (Garg et al.'s `x_1, y_1, x_2, ...`, 2n - 1 tokens) or `paired`
+    (one token per example, `(x_{i-1}, y_{i-1}, x_i)`, n tokens)."""
     batch_size: int = 64
     """Prompts per optimiser step."""
     steps: int = 1000
@@ -169,6 +172,8 @@ class TrainConfig:
             )
         if self.precision not in ("float32", "bfloat16"):
             raise invalid("TrainConfig", "precision", self.precision, "is 'float32' or 'bfloat16'")
+        if self.layout not in ("interleaved", "paired"):
+            raise invalid("TrainConfig", "layout", self.layout, "is 'interleaved' or 'paired'")
         if self.model not in PRESETS:
             raise invalid(
                 "TrainConfig",
@@ -235,6 +240,7 @@ class TrainConfig:
             max_points=self.n_points,
             positional=self.positional,
             precision=self.precision,
+            layout=self.layout,
         )
 
     def to_json(self) -> dict[str, Any]:
