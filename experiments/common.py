@@ -62,23 +62,22 @@ def provenance_line(results: EvalResults, prompts: str | None = None) -> str:
         )
     variance = (
         "the class's mean output variance on the evaluation points"
-        if results.config.get("normalise") == "class_mean"
+        if results.setup.normalise == "class_mean"
         else "the class's output variance"
     )
     return (
         f"\nFrom {prompts or drawn_from(results)} evaluation prompts ({results.n_prompts}, "
-        f"seed {results.config.get('seed')}); {code}; errors are squared error against f(x) over "
+        f"seed {results.setup.seed}); {code}; errors are squared error against f(x) over "
         f"{variance}.\n"
     )
 
 
 def drawn_from(results: EvalResults) -> str:
     """The prior the evaluation prompts were drawn from, as a spec in backquotes."""
-    recorded = results.config.get("prior")
-    if isinstance(recorded, dict):
-        return f"`{describe_prior(prior_from_data(recorded))}`"
+    if results.setup.prior is not None:
+        return f"`{describe_prior(prior_from_data(results.setup.prior))}`"
     # Results saved before the prior was recorded as data.
-    return f"`{results.config.get('prior_spec')}`"
+    return f"`{results.notes.get('prior_spec')}`"
 
 
 def seed_table(results: EvalResults, seeds: Sequence[int], positions: list[int]) -> str:

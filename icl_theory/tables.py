@@ -183,7 +183,7 @@ def table_legend(results: EvalResults, undefined: bool) -> str:
         "(0 is perfect; predicting 0 scores 1), mean over prompts ± half its 95% bootstrap "
         "interval."
     ]
-    bayes = results.config.get("bayes")
+    bayes = results.setup.bayes
     if "Bayes" in results.names and bayes == "exact":
         whole = "the mixture" if len(results.class_names) > 1 else "the evaluation prior"
         lines.append(

@@ -14,6 +14,7 @@ from icl_theory import build_prior
 from icl_theory.cli import main
 from icl_theory.evaluation import (
     EvalResults,
+    EvalSetup,
     SelectionProbe,
     blend_weight,
     bootstrap_curve,
@@ -171,7 +172,7 @@ def test_a_sweep_table_of_excess_is_the_paired_difference_per_result():
             EvalResults(
                 errors={"reference": base, "shifted": base + offset},
                 class_index=np.zeros(40, np.int32),
-                config={"n_points": 4},
+                setup=EvalSetup(n_points=4, n_prompts=40),
             )
         )
     table = sweep_table(sweep, ["shifted"], 2, ["a", "b"], excess_over="reference")
@@ -193,10 +194,12 @@ def test_several_models_become_one_predictor_with_seeds():
 
 def test_results_round_trip_and_refuse_corrupt_files(tmp_path):
     prior = build_prior("0.5*dense + 0.5*sparse(k=1)", dim=3, noise_std=0.2)
-    results = evaluate({"zero": ZeroPredictor()}, prior, 4, n_prompts=16, config={"note": "x"})
+    results = evaluate({"zero": ZeroPredictor()}, prior, 4, n_prompts=16, notes={"note": "x"})
+    assert results.setup.n_points == 4 and results.setup.prior == prior_to_data(prior)
     path = results.save(tmp_path / "r.npz")
     loaded = EvalResults.load(path)
-    assert loaded.names == results.names and loaded.config == results.config
+    assert loaded.names == results.names
+    assert loaded.setup == results.setup and loaded.notes == {"note": "x"}
     assert loaded.class_names == ("DenseLinear", "SparseLinear(k=1)")
     for name in results.names:
         np.testing.assert_array_equal(loaded.errors[name], results.errors[name])
@@ -208,7 +211,9 @@ def test_results_round_trip_and_refuse_corrupt_files(tmp_path):
         EvalResults.load(path)
     with pytest.raises(ValueError, match="seeds, prompts, points"):
         EvalResults(
-            errors={"bad": np.zeros((16, 4))}, class_index=np.zeros(16, int), config={"n_points": 4}
+            errors={"bad": np.zeros((16, 4))},
+            class_index=np.zeros(16, int),
+            setup=EvalSetup(n_points=4, n_prompts=16),
         )
     with pytest.raises(KeyError, match="they hold"):
         loaded.curve("missing")
@@ -359,7 +364,7 @@ def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
     own = evaluate_runs(
         [run], n_prompts=8, which_baselines=(), out=tmp_path / "a.npz", console=quiet
     )
-    assert own.config["prior"] == prior_to_data(config.prior)
+    assert own.setup.prior == prior_to_data(config.prior)
     arguments = ["evaluate", run, "--n-prompts", "8", "--baselines", "least-squares"]
     # The run's classes at their raw scales: the spec is needed (a unit-scale prior does not
     # remember its raw scales); the noise is still the run's.
@@ -367,13 +372,13 @@ def test_a_run_is_evaluated_on_its_own_prior_every_field(tmp_path):
     assert main([*arguments, *spec, "--output-scale", "raw", "--out", str(tmp_path / "b.npz")]) == 0
     raw = EvalResults.load(tmp_path / "b.npz")
     expected = build_prior(spec[1], dim=4, noise_std=0.1, output_scale="raw")
-    assert raw.config["prior"] == prior_to_data(expected) != own.config["prior"]
+    assert raw.setup.prior == prior_to_data(expected) != own.setup.prior
     assert main([*arguments, "--output-scale", "raw", "--out", str(tmp_path / "c.npz")]) == 2
     # Another noise alone keeps the run's unit scales.
     assert main([*arguments, "--noise-std", "0.3", "--out", str(tmp_path / "d.npz")]) == 0
     noisier = EvalResults.load(tmp_path / "d.npz")
     expected = build_prior(spec[1], dim=4, noise_std=0.3, output_scale="unit")
-    assert noisier.config["prior"] == prior_to_data(expected)
+    assert noisier.setup.prior == prior_to_data(expected)
 
 
 def test_diagnostics_are_computed_on_the_prompts_evaluate_drew():
@@ -393,14 +398,14 @@ def test_diagnostics_are_computed_on_the_prompts_evaluate_drew():
     # Both saved in float32: each within 6e-8 of the same float64 number.
     np.testing.assert_allclose(weight[:6, 1:], results.class_posterior[:6, 0, 1:], atol=2e-7)
     assert np.isnan(weight[6:]).all()
-    assert results.config["selection_prompts"] == 6
+    assert results.setup.selection_prompts == 6
 
 
 def test_a_prior_without_a_bayes_predictor_is_reported_not_dropped():
     prior = build_prior("relu(hidden=4)", dim=2, noise_std=0.1)
     results = evaluate({"zero": ZeroPredictor()}, prior, 3, n_prompts=4)
     assert "Bayes" not in results.names
-    assert results.config["bayes"] == "none registered for ReluNetwork"
+    assert results.setup.bayes == "none registered for ReluNetwork"
     text = io.StringIO()
     print_curve_tables(results, Console(file=text, width=200))
     assert "none registered for ReluNetwork" in text.getvalue()

@@ -57,8 +57,8 @@ def test_the_example_trains_and_evaluates_against_its_bayes_predictor(tmp_path):
     results = main(tmp_path, steps=100)
     loaded = EvalResults.load(tmp_path / "results.npz")
     assert loaded.names == ("transformer", "Bayes") == results.names
-    assert loaded.config["bayes"] == "exact"
-    assert loaded.config["prior"] == prior_to_data(Quadratic(dim=2, scale=0.5, noise_std=0.1))
+    assert loaded.setup.bayes == "exact"
+    assert loaded.setup.prior == prior_to_data(Quadratic(dim=2, scale=0.5, noise_std=0.1))
     bayes = loaded.mean("Bayes")
     # With no context it predicts the prior mean 0: error 1 in expectation. f^2 is heavy-tailed
     # (at d = 2 the ratio's standard deviation is about 4.1 per prompt, 0.115 over 1,280

@@ -23,7 +23,7 @@ from experiments.selection_conditions.figures import replot as replot_selection_
 from experiments.selection_conditions.settings import study_runs_dir
 from experiments.selection_emergence.figures import replot as replot_selection_emergence
 from icl_theory.cli import main
-from icl_theory.evaluation import EvalResults
+from icl_theory.evaluation import EvalResults, EvalSetup
 from icl_theory.jobs.quickstart import QUICKSTART, output_folder
 from icl_theory.training.run_folder import RunFolder
 
@@ -103,7 +103,7 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
     # examples on (its posterior on the dense class is 0, noise-free).
     emergence = EvalResults.load(tmp_path / "selection_emergence/results/smoke/emergence.npz")
     steps = [*s.snapshot_steps, s.steps]
-    assert emergence.config["steps"] == steps
+    assert emergence.notes["steps"] == steps
     assert all(emergence.seeds(f"mixture model, step {step}") == len(s.seeds) for step in steps)
     early, final = (emergence.errors[f"mixture model, step {step}"] for step in steps)
     assert not np.allclose(early, final)
@@ -124,10 +124,10 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path, mo
         EvalResults.load(saved / f"{name}.npz")
         for name in ("round-robin-continued", "round-robin", "round-robin-unit")
     )
-    assert continued.config["steps_before"] == max(source.config["steps"])
+    assert continued.notes["steps_before"] == max(source.notes["steps"])
     assert "round robin continued" in conditions and "unit output scale" in conditions
-    assert unit.config["prior"] != unit.config["references_prior"]
-    assert all(np.isfinite(unit.errors[f"step {step}"]).all() for step in unit.config["steps"])
+    assert unit.setup.prior != unit.notes["references_prior"]
+    assert all(np.isfinite(unit.errors[f"step {step}"]).all() for step in unit.notes["steps"])
     warm = RunFolder(study_runs_dir("smoke", tmp_path) / "warm-sparse_seed0")
     source = warm.provenance()["init_from"]
     specialist = runs_dir("smoke", tmp_path) / run_name("sparse", NOISE_FREE, 0)
@@ -182,12 +182,12 @@ def test_re_evaluating_unchanged_runs_rewrites_no_results_file(tmp_path):
     from experiments.selection_conditions.run import _save_compact
 
     errors = {"model": np.arange(12, dtype=np.float64).reshape(1, 3, 4) / 7}
-    config = {"runs": ["a", "b"], "steps": (1000, 2000), "n_points": 4}
-    first = EvalResults(errors, np.zeros(3, int), config, provenance={"run": 1})
+    setup, notes = EvalSetup(n_points=4, n_prompts=3), {"runs": ["a", "b"], "steps": (1000, 2000)}
+    first = EvalResults(errors, np.zeros(3, int), setup, notes, provenance={"run": 1})
     path = _save_compact(first, tmp_path / "r.npz")
     saved = path.read_bytes()
-    again = EvalResults(errors, np.zeros(3, int), config, provenance={"run": 2})
+    again = EvalResults(errors, np.zeros(3, int), setup, notes, provenance={"run": 2})
     assert _save_compact(again, path).read_bytes() == saved
     changed = {"model": errors["model"] + 1e-3}
-    _save_compact(EvalResults(changed, np.zeros(3, int), config), path)
+    _save_compact(EvalResults(changed, np.zeros(3, int), setup, notes), path)
     assert path.read_bytes() != saved

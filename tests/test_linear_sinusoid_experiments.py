@@ -22,7 +22,7 @@ def test_smoke_presets_run_end_to_end_and_replot_from_saved_results(tmp_path):
         assert all(path.exists() and path.stat().st_size > 0 for path in written)
         for path in (p for p in written if p.suffix == ".npz"):
             results = EvalResults.load(path)
-            assert results.config["normalise"] == "class_mean"
+            assert results.setup.normalise == "class_mean"
             for name, errors in results.errors.items():
                 assert errors.shape[1:] == (s.n_prompts, s.n_points)
                 # With noise every Bayes predictor has a posterior: no n/a anywhere.

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from icl_theory.evaluation import EvalResults
+from icl_theory.evaluation import EvalResults, EvalSetup
 from icl_theory.plotting import ERROR_CEILING, ERROR_FLOOR, plot_icl_curves
 
 
@@ -18,7 +18,7 @@ def results_with(errors: dict[str, np.ndarray]) -> EvalResults:
     return EvalResults(
         errors={name: value[None] for name, value in errors.items()},
         class_index=np.zeros(n_prompts, np.int32),
-        config={"n_points": n_points},
+        setup=EvalSetup(n_points=n_points, n_prompts=n_prompts),
     )
 
 

@@ -46,7 +46,7 @@ def run(
             # The combination's output variance is alpha^2 x^2 + (1 - alpha)^2: its mean over the
             # evaluation points, alpha^2 E[x^2] + (1 - alpha)^2, is the denominator.
             normalise="class_mean",
-            config={
+            notes={
                 "preset": s.name,
                 "alpha": alpha,
             },

@@ -59,7 +59,7 @@ def run(
             s.n_points,
             n_prompts=s.n_prompts,
             selection=probe,
-            config={
+            notes={
                 "preset": s.name,
                 "noise_std": noise,
                 "k": s.k,

@@ -41,7 +41,7 @@ def run(
             s.n_points,
             n_prompts=s.n_prompts,
             normalise="class_mean",  # constant for sinusoids: the same as pointwise
-            config={
+            notes={
                 "preset": s.name,
                 "frequency": frequency,
             },

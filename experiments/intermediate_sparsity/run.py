@@ -68,7 +68,7 @@ def run(
             n_prompts=s.n_prompts,
             include_bayes=exact,
             selection=probe,
-            config={
+            notes={
                 "preset": s.name,
                 "noise_std": NOISE_FREE,
                 "k": s.k,

@@ -45,7 +45,7 @@ def run(
         s.n_points,
         n_prompts=s.n_prompts,
         include_bayes=False,
-        config={
+        notes={
             "preset": s.name,
             "noise_std": NOISE_FREE,
             "k": s.k,

@@ -47,7 +47,7 @@ def run(
         selection=probe,
         # 1-D linear functions have output variance x^2, which vanishes at x = 0.
         normalise="class_mean",
-        config={"preset": s.name},
+        notes={"preset": s.name},
     )
     path = experiment_dir(NAME, preset, "results", root) / "selection.npz"
     return [results.save(path), *replot(preset, root=root)]

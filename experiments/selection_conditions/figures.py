@@ -59,8 +59,8 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
             continue
         results = EvalResults.load(path)
         # A continued recipe counts the steps of the runs it continues.
-        before = results.config.get("steps_before", 0)
-        steps = results.config["steps"]
+        before = results.notes.get("steps_before", 0)
+        steps = results.notes["steps"]
         measures = {
             before + step: selection_measure(results, step_name(step), positions) for step in steps
         }
@@ -163,9 +163,9 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
     cells_by_row = []
     for label, results, step, measure in rows:
         seeds = results.errors[step_name(step)].shape[0]
-        before = results.config.get("steps_before", 0)
-        seconds = results.config.get("training_seconds", float("nan"))
-        minutes = (seconds + results.config.get("training_seconds_before", 0.0)) / 60
+        before = results.notes.get("steps_before", 0)
+        seconds = results.notes.get("training_seconds", float("nan"))
+        minutes = (seconds + results.notes.get("training_seconds_before", 0.0)) / 60
         batch = 64  # every run of the study
         total = before + step
         cells = [label, str(seeds), f"{total:,}", f"{total * batch / 1e6:.2f}M", f"{minutes:.0f}"]
@@ -194,7 +194,7 @@ def _table(preset: str, rows: list, positions: list[int], root: Path | None) -> 
         dirty = " with uncommitted changes" if any(git.get("dirty") for git in gits) else ""
         lines.append(
             f"\nEvaluated on {first.n_prompts} prompts of the 50/50 mixture (seed "
-            f"{first.config.get('seed', 0)}), code at git {', '.join(commits)}{dirty} (each "
+            f"{first.setup.seed}), code at git {', '.join(commits)}{dirty} (each "
             "row's results file records its own); training code of each run: "
             "`experiments/runs/selection_conditions/runs.md`.\n"
         )

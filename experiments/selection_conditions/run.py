@@ -88,7 +88,7 @@ def run(
             continue  # the saved results stand
         models = {step_name(step): models for step, models in _kept_models(runs).items()}
         steps = sorted(int(step) for step in _kept_models(runs, load=False))
-        config = {
+        notes = {
             "preset": preset,
             "recipe": name,
             "runs": [str(run.relative_to(run.parents[2])) for run in runs],
@@ -97,17 +97,17 @@ def run(
         }
         if recipe is not None and recipe.continues():
             sources = [recipe.continued_run(s, _seed(run), root) for run in runs]
-            config["steps_before"] = RunFolder(sources[0]).step()
-            config["training_seconds_before"] = _training_seconds(sources, config["steps_before"])
+            notes["steps_before"] = RunFolder(sources[0]).step()
+            notes["training_seconds_before"] = _training_seconds(sources, notes["steps_before"])
         prior = s.mixture() if recipe is None else recipe.prior(s)
-        results = _evaluate(references, models, s, prior, config)
+        results = _evaluate(references, models, s, prior, notes)
         path = results_dir(preset, root) / f"{name}.npz"
         written.append(_save_compact(_with_earlier_steps(results, path), path))
     return written + replot(preset, root=root)
 
 
 def _evaluate(
-    references: dict, models: dict, s: LinearStudy, prior: AbstractPrior, config: dict
+    references: dict, models: dict, s: LinearStudy, prior: AbstractPrior, notes: dict
 ) -> EvalResults:
     """The references on the study's mixture and the models on `prior`, on the same prompts.
 
@@ -115,15 +115,15 @@ def _evaluate(
     the same classes, inputs and standard weights from the same key, each output only scaled,
     and the errors are normalised by each class's output variance, so they pair prompt by
     prompt with the references' at the raw scale."""
-    options = {"n_prompts": s.n_prompts, "include_bayes": False, "config": config}
+    options = {"n_prompts": s.n_prompts, "include_bayes": False, "notes": notes}
     if prior == s.mixture():
         return evaluate(references | models, prior, s.n_points, **options)
     raw = evaluate(references, s.mixture(), s.n_points, **options)
     scaled = evaluate(models, prior, s.n_points, **options)
     if not np.array_equal(raw.class_index, scaled.class_index):
         raise AssertionError("the rescaled mixture drew other classes than the raw one")
-    config = scaled.config | {"references_prior": raw.config["prior"]}
-    return dataclasses.replace(scaled, errors=raw.errors | scaled.errors, config=config)
+    notes = scaled.notes | {"references_prior": raw.setup.prior}
+    return dataclasses.replace(scaled, errors=raw.errors | scaled.errors, notes=notes)
 
 
 def _seed(run: Path) -> int:
@@ -165,47 +165,43 @@ def _with_earlier_steps(results: EvalResults, path: Path) -> EvalResults:
     if not path.is_file():
         return results
     earlier = EvalResults.load(path)
-    same = earlier.config.get("runs") == results.config["runs"]
+    same = earlier.notes.get("runs") == results.notes["runs"]
     if not same or earlier.n_prompts != results.n_prompts:
         return results
-    steps = set(results.config["steps"])
+    steps = set(results.notes["steps"])
     kept = {
         step_name(step): earlier.errors[step_name(step)]
-        for step in earlier.config["steps"]
+        for step in earlier.notes["steps"]
         if step not in steps
     }
-    config = results.config | {"steps": sorted(steps | {int(n.split()[1]) for n in kept})}
-    return EvalResults(
-        errors=results.errors | kept,
-        class_index=results.class_index,
-        config=config,
-        class_names=results.class_names,
-        provenance=results.provenance,
-    )
+    notes = results.notes | {"steps": sorted(steps | {int(n.split()[1]) for n in kept})}
+    return dataclasses.replace(results, errors=results.errors | kept, notes=notes)
 
 
 def _save_compact(results: EvalResults, path: Path) -> Path:
     """The results with errors in float32 (relative precision 1e-7, far below any interval
-    here; a quarter of the size). A saved file with the same errors and config is left as it
-    is: re-evaluating unchanged runs rewrites nothing (each rewrite would add the file to the
+    here; a quarter of the size). A saved file with the same errors, setup and notes is left as
+    it is: re-evaluating unchanged runs rewrites nothing (each rewrite would add the file to the
     repository's history again)."""
     errors = {name: value.astype(np.float32) for name, value in results.errors.items()}
-    if path.is_file() and _same_results(EvalResults.load(path), errors, results.config):
+    compact = dataclasses.replace(results, errors=errors)
+    if path.is_file() and _same_results(EvalResults.load(path), compact):
         return path
-    return EvalResults(
-        errors=errors,
-        class_index=results.class_index,
-        config=results.config,
-        class_names=results.class_names,
-        provenance=results.provenance,
-    ).save(path)
+    return compact.save(path)
 
 
-def _same_results(saved: EvalResults, errors: dict[str, np.ndarray], config: dict) -> bool:
+def _same_results(saved: EvalResults, results: EvalResults) -> bool:
+    def as_saved(value: object) -> object:  # tuples read back as lists
+        return json.loads(json.dumps(value))
+
     return (
-        saved.config == json.loads(json.dumps(config))  # as saved: tuples read back as lists
-        and saved.errors.keys() == errors.keys()
-        and all(np.array_equal(saved.errors[n], errors[n], equal_nan=True) for n in errors)
+        as_saved(saved.setup.to_json()) == as_saved(results.setup.to_json())
+        and saved.notes == as_saved(results.notes)
+        and saved.errors.keys() == results.errors.keys()
+        and all(
+            np.array_equal(saved.errors[n], results.errors[n], equal_nan=True)
+            for n in results.errors
+        )
     )
 
 

@@ -41,9 +41,9 @@ def replot(preset: str = "sparse-regime", *, root: Path | None = None) -> list[P
     posterior; the error on sparse and on dense prompts against training steps."""
     s = study(preset)
     results = EvalResults.load(experiment_dir(NAME, preset, "results", root) / "emergence.npz")
-    steps = [int(step) for step in results.config["steps"]]
+    steps = [int(step) for step in results.notes["steps"]]
     seeds = results.seeds(f"mixture model, step {steps[-1]}")
-    noise = float(results.config.get("noise_std", 0.0))
+    noise = float(results.notes.get("noise_std", 0.0))
     positions = positions_shown(s, noise)
     dense, sparse = (results.for_class(label) for label in results.class_names)
     panels = 4 if noise > 0 else 3

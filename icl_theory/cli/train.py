@@ -176,7 +176,31 @@ def _report(console: Console, results: list) -> int:
         )
         return INTERRUPTED
     console.print(f"finished at step {results[0].step}; run folder(s) {folders}")
+    summary = monitoring_summary([result.out for result in results])
+    if summary:
+        console.print(summary)
     return 0
+
+
+def monitoring_summary(runs: list) -> str:
+    """The runs' last monitoring error, at 1 example, half the prompt and the last position
+    (the mean over the runs of an ensemble), and what the number means."""
+    import numpy as np
+
+    from icl_theory.training.run_folder import RunFolder
+
+    last = [RunFolder(run).last_monitoring_error() for run in runs]
+    if any(error is None for error in last):
+        return ""
+    errors = np.mean([error for error in last if error is not None], axis=0)
+    positions = sorted({1, (len(errors) - 1) // 2, len(errors) - 1})
+    shown = ", ".join(f"{errors[p]:.3f} at {p} example{'s' * (p != 1)}" for p in positions)
+    over = f" (mean of {len(runs)} seeds)" if len(runs) > 1 else ""
+    return (
+        f"error on the held-out monitoring prompts{over}: {shown}; squared error over the "
+        "class's output variance (0 is perfect, predicting 0 scores 1). Compare with least "
+        "squares and the Bayes predictor: `icl-theory evaluate RUN`"
+    )
 
 
 def _option(field: str) -> str:

@@ -4,7 +4,13 @@ function) computed on the same prompts."""
 
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
 from icl_theory.evaluation.evaluate_predictors import BAYES, evaluate, evaluation_prompts
-from icl_theory.evaluation.results import Curve, EvalResults, Selection, bootstrap_curve
+from icl_theory.evaluation.results import (
+    Curve,
+    EvalResults,
+    EvalSetup,
+    Selection,
+    bootstrap_curve,
+)
 from icl_theory.evaluation.selection import (
     ImpliedFunction,
     ImpliedWeight,
@@ -32,6 +38,7 @@ __all__ = [
     "Baselines",
     "Curve",
     "EvalResults",
+    "EvalSetup",
     "ImpliedFunction",
     "ImpliedWeight",
     "Selection",

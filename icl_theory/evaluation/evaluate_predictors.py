@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from icl_theory._validation import check_positive_int, invalid
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
-from icl_theory.evaluation.results import EvalResults, Selection
+from icl_theory.evaluation.results import EvalResults, EvalSetup, Selection
 from icl_theory.predictors import (
     AbstractPredictor,
     class_posteriors,
@@ -70,7 +70,7 @@ def evaluate(
     selection: SelectionProbe | None = None,
     normalise: Normalisation = "pointwise",
     chunk: int = 256,
-    config: Mapping[str, Any] | None = None,
+    notes: Mapping[str, Any] | None = None,
     progress: Console | None = None,
 ) -> EvalResults:
     """Errors of every predictor at every position of the same `n_prompts` prompts.
@@ -87,7 +87,7 @@ def evaluate(
         inputs: the input distribution of the evaluation prompts (`evaluation_prompts`).
         include_bayes: add the prior's exact Bayes predictor as `"Bayes"` (the default
             reference of `EvalResults.excess`) when the prior has one and no predictor has that
-            name. When it has none, `config["bayes"]` says so (and the tables print it), rather
+            name. When it has none, `setup.bayes` says so (and the tables print it), rather
             than leaving it out silently.
         normalise: the denominator of the errors (see Returns): `"pointwise"`, the class's
             output variance at each query `x_i`; `"class_mean"`, its mean over all the
@@ -98,7 +98,8 @@ def evaluate(
         selection: model-selection diagnostics to compute on the same prompts
             (`SelectionProbe`; saved in `EvalResults.selection`).
         chunk: prompts per compiled call (bounds memory for the larger Bayes predictors).
-        config: extra fields saved with the results (e.g. the prior spec and the run folders).
+        notes: whatever else to save with the results (`EvalResults.notes`: e.g. the run
+            folders and training steps the models came from).
         progress: a rich `Console` to show which predictor is being evaluated on (a transient
             bar; compiling each predictor's batched call is most of the time).
 
@@ -152,30 +153,23 @@ def evaluate(
             diagnostics = stage(
                 "selection diagnostics", selection_diagnostics, selection, prior, prompts, inputs
             )
-    probe_config = {}
-    if selection is not None:
-        probe_config = {
-            "selection_prompts": selection.prompts,
-            "selection_queries": selection.queries,
-        }
-    saved_config = (
-        {
-            "prior": prior_to_data(prior),
-            "n_points": n_points,
-            "n_prompts": n_prompts,
-            "seed": seed,
-            "inputs": repr(inputs) if inputs is not None else "IsotropicGaussian()",
-            "dim": prior.dim,
-            "bayes": _bayes_note(bayes, prior, named, added=added_bayes),
-            "normalise": normalise,
-        }
-        | dict(config or {})
-        | probe_config
+    setup = EvalSetup(
+        n_points=n_points,
+        n_prompts=n_prompts,
+        seed=seed,
+        prior=prior_to_data(prior),
+        dim=prior.dim,
+        inputs=repr(inputs) if inputs is not None else "IsotropicGaussian()",
+        normalise=normalise,
+        bayes=_bayes_note(bayes, prior, named, added=added_bayes),
+        selection_prompts=None if selection is None else selection.prompts,
+        selection_queries=None if selection is None else selection.queries,
     )
     return EvalResults(
         errors=errors,
         class_index=np.asarray(prompts.class_index),
-        config=saved_config,
+        setup=setup,
+        notes=dict(notes or {}),
         class_names=tuple(c.label for c in prior.classes),
         class_posterior=class_posterior,
         selection=diagnostics,

@@ -12,7 +12,8 @@ JAX or the models that produced them. One `.npz` file holds everything, written 
                                                   (`Selection`: implied_weight, unexplained,
                                                   off_support, nonlinear)
     class_index         (prompts,)                the mixture class of each prompt
-    metadata            JSON: config, class names, provenance (versions, git commit, machine)
+    metadata            JSON: the setup (`EvalSetup`), the caller's notes, class names,
+                        provenance (versions, git commit, machine)
 
 A predictor with several entries along `seeds` (models trained from different seeds) is averaged
 over them; its confidence intervals resample seeds as well as prompts.
@@ -21,7 +22,7 @@ over them; its confidence intervals resample seeds as well as prompts.
 import io
 import json
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,54 @@ import numpy as np
 
 from icl_theory.records import write_atomic
 
-FORMAT_VERSION = 2
-# Version 1 stored the class posterior and the diagnostics as `extras/<kind>/<name>`.
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+# Version 1 stored the class posterior and the diagnostics as `extras/<kind>/<name>`; versions 1
+# and 2 stored the setup and the notes as one `config` mapping.
+READABLE_VERSIONS = (1, 2, 3)
+
+
+@dataclass(frozen=True)
+class EvalSetup:
+    """What the errors were measured on, as `evaluate` recorded it.
+
+    Attributes:
+        n_points: points per evaluation prompt (positions `0 .. n_points - 1`).
+        n_prompts: prompts in the evaluation set (`EvalResults.n_prompts` is the number held,
+            fewer after `for_class`).
+        seed: the seed of the evaluation prompts (the same seed, prior and count give the same
+            prompts).
+        prior: the evaluation prior as data (`icl_theory.priors.prior_from_data` rebuilds it);
+            `None` in results saved before it was recorded.
+        dim: its input dimension.
+        inputs: the input distribution, as its repr.
+        normalise: the errors' denominator (`"pointwise"` or `"class_mean"`).
+        bayes: what the `"Bayes"` entry is (`"exact"`, or why there is none).
+        selection_prompts: prompts probed by the selection diagnostics (`None`: no probe).
+        selection_queries: query points per probed prompt.
+    """
+
+    n_points: int
+    n_prompts: int
+    seed: int = 0
+    prior: dict[str, Any] | None = None
+    dim: int | None = None
+    inputs: str = "IsotropicGaussian()"
+    normalise: str = "pointwise"
+    bayes: str | None = None
+    selection_prompts: int | None = None
+    selection_queries: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def split(cls, config: dict[str, Any]) -> tuple["EvalSetup", dict[str, Any]]:
+        """A saved `config` mapping (format versions 1 and 2) as the setup and the rest."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(config.get("prior"), dict):  # early results: the prior's repr
+            names.remove("prior")
+        setup = cls(**{k: v for k, v in config.items() if k in names})
+        return setup, {k: v for k, v in config.items() if k not in names}
 
 
 @dataclass(frozen=True)
@@ -81,11 +127,14 @@ class Curve:
 
 @dataclass(frozen=True)
 class EvalResults:
-    """Errors of named predictors on one seeded evaluation set (see the module docstring)."""
+    """Errors of named predictors on one seeded evaluation set (see the module docstring):
+    `setup`, what they were measured on; `notes`, whatever the caller saved with them (the run
+    folders, training steps, an experiment's preset)."""
 
     errors: dict[str, np.ndarray]
     class_index: np.ndarray
-    config: dict[str, Any]
+    setup: EvalSetup
+    notes: dict[str, Any] = field(default_factory=dict)
     class_names: tuple[str, ...] = ("all",)
     class_posterior: np.ndarray | None = None
     selection: Selection = field(default_factory=Selection)
@@ -110,7 +159,7 @@ class EvalResults:
 
     @property
     def n_points(self) -> int:
-        return int(self.config["n_points"])
+        return self.setup.n_points
 
     def seeds(self, name: str) -> int:
         return self._errors(name).shape[0]
@@ -144,7 +193,8 @@ class EvalResults:
         return EvalResults(
             errors={name: value[:, keep] for name, value in self.errors.items()},
             class_index=self.class_index[keep],
-            config=self.config,
+            setup=self.setup,
+            notes=self.notes,
             class_names=self.class_names,
             class_posterior=None if self.class_posterior is None else self.class_posterior[keep],
             selection=self.selection.select(keep),
@@ -161,7 +211,8 @@ class EvalResults:
             arrays["class_posterior"] = self.class_posterior
         metadata = {
             "format_version": FORMAT_VERSION,
-            "config": self.config,
+            "setup": self.setup.to_json(),
+            "notes": self.notes,
             "class_names": list(self.class_names),
             "provenance": self.provenance,
             "names": list(self.errors),
@@ -214,10 +265,15 @@ class EvalResults:
                 for kind in Selection.KINDS
             }
         )
+        if "config" in metadata:  # versions 1 and 2
+            setup, notes = EvalSetup.split(metadata["config"])
+        else:
+            setup, notes = EvalSetup(**metadata["setup"]), metadata["notes"]
         return cls(
             errors=errors,
             class_index=class_index,
-            config=metadata["config"],
+            setup=setup,
+            notes=notes,
             class_names=tuple(metadata["class_names"]),
             class_posterior=arrays.get("class_posterior"),
             selection=selection,

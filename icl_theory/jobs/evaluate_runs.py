@@ -67,7 +67,7 @@ def evaluate_runs(
             if selection
             else None
         ),
-        config={"runs": list(configs)},
+        notes={"runs": list(configs)},
         progress=console,
     )
     path = results.save(out)

@@ -122,7 +122,7 @@ def run_quickstart(
         prior,
         config.n_points,
         selection=probe,
-        config={"runs": [str(run)]},
+        notes={"runs": [str(run)]},
         progress=console,
     )
     console.print(f"evaluated in {time.perf_counter() - start:.0f} s")

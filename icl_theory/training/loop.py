@@ -91,7 +91,7 @@ def run_loop(
     interrupted, steps_run = False, 0
     with (
         sigint_requests_stop() as stop_requested,
-        Progress(config.steps, step, enabled=progress) as bar,
+        Progress(config.steps, step, enabled=progress, normalised=config.normalise_loss) as bar,
     ):
         while step < config.steps:
             if stop_requested() and steps_run == 0:  # Ctrl-C came before the first step
@@ -112,9 +112,10 @@ def run_loop(
                 folder.append_metrics(record | {"steps_per_s": rate})
             bar.update(step, float(losses.mean()), rate)
             if step % config.eval_every == 0 or step == config.steps:
-                for index, folder in enumerate(folders):
-                    error = members.eval_errors(state, index).tolist()
+                errors = [members.eval_errors(state, i).tolist() for i in range(len(folders))]
+                for folder, error in zip(folders, errors, strict=True):
                     folder.append_metrics({"step": step, "eval_error": error})
+                bar.monitor(errors[0])  # the first member's: one line has room for one
             if step in config.snapshot_steps:
                 for index, folder in enumerate(folders):
                     params = members.member(state, index).params

@@ -1,4 +1,5 @@
-"""A terminal progress display for long runs: step, loss, steps/s and time left (rich)."""
+"""A terminal progress display for long runs: step, loss, the latest monitoring error, steps/s
+and time left (rich)."""
 
 from types import TracebackType
 
@@ -15,9 +16,13 @@ from rich.progress import Progress as RichProgress
 class Progress:
     """`with Progress(total, start, enabled) as bar: bar.update(step, loss, steps_per_s)`;
     does nothing when disabled. Until the first update it says "compiling": the first call
-    compiles the training step, tens of seconds in which there is no loss to show."""
+    compiles the training step, tens of seconds in which there is no loss to show.
 
-    def __init__(self, total: int, start: int, *, enabled: bool):
+    The loss is labelled `normalised loss` when `normalised` (each prompt's squared error over
+    its class's output variance: predicting 0 scores about 1); `monitor(errors)` adds the latest
+    monitoring error at the last position (always normalised), comparable across priors."""
+
+    def __init__(self, total: int, start: int, *, enabled: bool, normalised: bool = False):
         self._bar = (
             RichProgress(
                 TextColumn("[bold]train"),
@@ -33,6 +38,8 @@ class Progress:
         )
         self._total, self._start = total, start
         self._task = None
+        self._loss_label = "normalised loss" if normalised else "loss"
+        self._monitored = ""
 
     def __enter__(self) -> "Progress":
         if self._bar is not None:
@@ -44,8 +51,12 @@ class Progress:
 
     def update(self, step: int, loss: float, steps_per_s: float) -> None:
         if self._bar is not None and self._task is not None:
-            status = f"loss {loss:.4f}  {steps_per_s:.1f} steps/s"
+            status = f"{self._loss_label} {loss:.4f}{self._monitored}  {steps_per_s:.1f} steps/s"
             self._bar.update(self._task, completed=step, status=status)
+
+    def monitor(self, errors: list[float]) -> None:
+        """Show the monitoring error at the last position from the next update on."""
+        self._monitored = f"  error at {len(errors) - 1} examples {errors[-1]:.3f}"
 
     def __exit__(
         self,
