@@ -180,12 +180,14 @@ def main() -> None:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| kernel | threads | " + " | ".join(SHAPES) + " |"]
-    lines.append("|---|---:|" + "---:|" * len(SHAPES))
-    for row in rows:
-        cells = " | ".join(f"{row['gflop_per_s'][name]:.0f}" for name in SHAPES)
-        lines.append(f"| {row['kernel']} | {row['threads']} | {cells} |")
-    lines.append("")
+    from icl_theory.tables import Table
+
+    cells = [
+        [row["kernel"], str(row["threads"]), *(f"{row['gflop_per_s'][n]:.0f}" for n in SHAPES)]
+        for row in rows
+    ]
+    table = Table(["kernel", "threads", *SHAPES], cells, align_numbers=True)
+    lines = [table.to_markdown()]
     lines += sorted({f"- `{row['kernel']}`: {row['library']}" for row in rows})
     return "\n".join(lines)
 

@@ -117,19 +117,25 @@ def line(row: dict) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = [
-        "| config | threads | project steps/s | dtsip steps/s | project / dtsip | project GFLOP/s "
-        "| % of the 2048^2 float32 matmul |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+    from icl_theory.tables import Table
+
+    columns = ["config", "threads", "project steps/s", "dtsip steps/s", "project / dtsip"]
+    columns += ["project GFLOP/s", "% of the 2048^2 float32 matmul"]
+    cells = []
     for r in rows:
         share = 100 * r["project_gflop_per_s"] / r["matmul_peak_gflop_per_s"]
-        lines.append(
-            f"| `{r['config']}` | {r['threads']} | {r['project_steps_per_s']:.3g} | "
-            f"{r['dtsip_steps_per_s']:.3g} | {r['ratio']:.2f}x | {r['project_gflop_per_s']:.0f} | "
-            f"{share:.0f} % |"
+        cells.append(
+            [
+                f"`{r['config']}`",
+                str(r["threads"]),
+                f"{r['project_steps_per_s']:.3g}",
+                f"{r['dtsip_steps_per_s']:.3g}",
+                f"{r['ratio']:.2f}x",
+                f"{r['project_gflop_per_s']:.0f}",
+                f"{share:.0f} %",
+            ]
         )
-    return "\n".join(lines)
+    return Table(columns, cells, align_numbers=True).to_markdown().rstrip("\n")
 
 
 if __name__ == "__main__":

@@ -79,18 +79,22 @@ def time_flags(flags: str, args: argparse.Namespace) -> dict[str, float]:
 
 
 def markdown(rows: list[dict], configs: list[str]) -> str:
-    lines = [
-        "| `XLA_FLAGS` | " + " | ".join(f"`{c}` steps/s (rounds)" for c in configs) + " |",
-        "|---|" + "---:|" * len(configs),
-    ]
+    from icl_theory.tables import Table
+
+    columns = ["`XLA_FLAGS`", *(f"`{c}` steps/s (rounds)" for c in configs)]
+    cells = []
     for row in rows:
         label = f"`{row['flags']}`" if row["flags"] else "(default)"
-        cells = [
-            f"{row['steps_per_s'][c]:.2f} (" + ", ".join(f"{r[c]:.2f}" for r in row["rounds"]) + ")"
-            for c in configs
-        ]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        cells.append(
+            [label]
+            + [
+                f"{row['steps_per_s'][c]:.2f} ("
+                + ", ".join(f"{r[c]:.2f}" for r in row["rounds"])
+                + ")"
+                for c in configs
+            ]
+        )
+    return Table(columns, cells, align_numbers=True).to_markdown().rstrip("\n")
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from icl_theory.training.run_folder import PROVENANCE_NAME, RunFolder
 class Table:
     """Rows of text cells under column headers: one value for a table whether it is written to a
     Markdown file or printed to the terminal. The first column labels the rows; the others are
-    right-aligned in the terminal (numbers)."""
+    right-aligned in the terminal (numbers), and in Markdown too with `align_numbers`."""
 
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
+    align_numbers: bool = False
 
     def __post_init__(self) -> None:
         for index, row in enumerate(self.rows):
@@ -40,7 +41,8 @@ class Table:
 
     def to_markdown(self) -> str:
         """`| a | b |`, `|---|---|`, then a line per row; an empty cell is `| |`."""
-        lines = [_markdown_line(self.columns), "|" + "---|" * len(self.columns)]
+        rule = "---:|" if self.align_numbers else "---|"
+        lines = [_markdown_line(self.columns), "|---|" + rule * (len(self.columns) - 1)]
         lines += [_markdown_line(row) for row in self.rows]
         return "\n".join(lines) + "\n"
 

@@ -155,6 +155,8 @@ def test_one_table_value_writes_markdown_and_prints_the_same_cells():
     printed = text.getvalue()
     for cell in ("title", "n = 1", "least squares", "0.500", "n/a", "Bayes"):
         assert cell in printed
+    aligned = Table(table.columns, table.rows, align_numbers=True).to_markdown()
+    assert aligned.splitlines()[1] == "|---|---:|---:|"  # the number columns right-aligned
     with pytest.raises(ValueError, match=r"Table\.rows\[1\] has 2 cells for 3 columns"):
         Table(["a", "b", "c"], [["1", "2", "3"], ["1", "2"]])
 
