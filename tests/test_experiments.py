@@ -11,12 +11,14 @@ import pytest
 
 import experiments.dense_sparse_mixture.run as dense_sparse_mixture
 import experiments.intermediate_sparsity.run as intermediate_sparsity
+import experiments.layout_parity.run as layout_parity
 import experiments.mixture_weights.run as mixture_weights
 import experiments.selection_conditions.run as selection_conditions
 import experiments.selection_emergence.run as selection_emergence
 from experiments import intermediate_sparsity as sweep_settings
 from experiments.dense_sparse_mixture.figures import replot as replot_dense_sparse_mixture
 from experiments.intermediate_sparsity.figures import replot as replot_intermediate_sparsity
+from experiments.layout_parity.figures import replot as replot_layout_parity
 from experiments.linear_study import NOISE_FREE, run_name, runs_dir, study
 from experiments.mixture_weights.figures import replot as replot_mixture_weights
 from experiments.selection_conditions.figures import replot as replot_selection_conditions
@@ -34,6 +36,8 @@ EXPERIMENTS = {
     "selection_emergence": (selection_emergence.run, replot_selection_emergence),
     # After experiment 1: its recipes warm-start from, and are measured against, its specialists.
     "selection_conditions": (selection_conditions.run, replot_selection_conditions),
+    # After experiment 1: the same specialists with the paired token layout.
+    "layout_parity": (layout_parity.run, replot_layout_parity),
 }
 
 
