@@ -13,6 +13,7 @@ import pytest
 
 from icl_theory.cli import COMMANDS, EXAMPLES, TrainOptions, help_pages, main
 from icl_theory.curriculum import Curriculum
+from icl_theory.training.curves import last_monitoring_error
 from icl_theory.training.run_folder import RunFolder
 
 
@@ -119,7 +120,7 @@ def test_train_takes_a_batch_composition_and_a_warm_start(tmp_path, capsys):
     assert (warm / "checkpoint.eqx").is_file()
     # The run's last monitoring error is printed, as its metrics record it.
     out = " ".join(capsys.readouterr().out.split())
-    error = RunFolder(warm).last_monitoring_error()
+    error = last_monitoring_error(RunFolder(warm).metrics())
     assert error is not None and len(error) == 4
     assert f"{error[3]:.3f} at 3 examples" in out and f"{error[1]:.3f} at 1 example," in out
     # A warm start from nothing is one line naming the folder, exit 2.

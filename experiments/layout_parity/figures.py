@@ -14,7 +14,7 @@ from experiments.common import provenance_line
 from experiments.layout_parity.settings import LABELS, NAME
 from experiments.paths import experiment_dir
 from icl_theory.evaluation import EvalResults
-from icl_theory.plotting import save_figure
+from icl_theory.plotting import plot_icl_curves, save_figure
 from icl_theory.records import write_text
 from icl_theory.tables import Table
 
@@ -103,17 +103,6 @@ def _speed_table(loaded: dict[str, EvalResults]) -> Table:
 def _figure(preset: str, loaded: dict[str, EvalResults], root: Path | None) -> Path:
     figure, axes = plt.subplots(1, len(loaded), figsize=(6 * len(loaded), 4.5))
     for ax, (label, results) in zip(np.atleast_1d(axes), loaded.items(), strict=True):
-        for name in results.names:
-            curve = results.curve(name)
-            line = ax.plot(curve.context_lengths, curve.mean, marker="o", label=name)
-            ax.fill_between(
-                curve.context_lengths, curve.low, curve.high, color=line[0].get_color(), alpha=0.2
-            )
-        ax.set_yscale("log")
-        ax.set_xlabel("in-context examples")
-        ax.set_ylabel("normalised squared error")
-        ax.set_title(f"{label} prompts")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+        plot_icl_curves(ax, results, title=f"{label} prompts")
     figure.tight_layout()
     return save_figure(figure, experiment_dir(NAME, preset, "figures", root) / "parity.png")

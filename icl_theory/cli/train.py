@@ -187,9 +187,10 @@ def monitoring_summary(runs: list) -> str:
     (the mean over the runs of an ensemble), and what the number means."""
     import numpy as np
 
+    from icl_theory.training.curves import last_monitoring_error
     from icl_theory.training.run_folder import RunFolder
 
-    last = [RunFolder(run).last_monitoring_error() for run in runs]
+    last = [last_monitoring_error(RunFolder(run).metrics()) for run in runs]
     if any(error is None for error in last):
         return ""
     errors = np.mean([error for error in last if error is not None], axis=0)

@@ -4,13 +4,7 @@ function) computed on the same prompts."""
 
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
 from icl_theory.evaluation.evaluate_predictors import BAYES, evaluate, evaluation_prompts
-from icl_theory.evaluation.results import (
-    Curve,
-    EvalResults,
-    EvalSetup,
-    Selection,
-    bootstrap_curve,
-)
+from icl_theory.evaluation.results import Curve, EvalResults, Selection, bootstrap_curve
 from icl_theory.evaluation.selection import (
     ImpliedFunction,
     ImpliedWeight,
@@ -21,6 +15,7 @@ from icl_theory.evaluation.selection import (
     query_predictions,
     sample_queries,
 )
+from icl_theory.evaluation.setup import EvalSetup
 from icl_theory.evaluation.standard_baselines import (
     AVERAGING,
     BASELINES,

@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from icl_theory._validation import check_positive_int, invalid
 from icl_theory.evaluation.diagnostics import SelectionProbe, selection_diagnostics
-from icl_theory.evaluation.results import EvalResults, EvalSetup, Selection
+from icl_theory.evaluation.results import EvalResults, Selection
+from icl_theory.evaluation.setup import EvalSetup
 from icl_theory.predictors import (
     AbstractPredictor,
     class_posteriors,

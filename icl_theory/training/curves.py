@@ -63,3 +63,10 @@ def plateau_exit(steps: np.ndarray, loss: np.ndarray, level: float = 0.9) -> int
         return int(steps[0]) if steps.size else None
     last_above = int(above[-1])
     return None if last_above == steps.size - 1 else int(steps[last_above + 1])
+
+
+def last_monitoring_error(records: list[dict]) -> list[float] | None:
+    """The normalised error per position on the fixed monitoring prompts at the last step that
+    measured it (`None` before the first)."""
+    errors = [record["eval_error"] for record in records if "eval_error" in record]
+    return errors[-1] if errors else None

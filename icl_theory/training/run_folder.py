@@ -188,12 +188,6 @@ class RunFolder:
         """The metrics records, each checked."""
         return read_records(self.metrics_path) if self.metrics_path.is_file() else []
 
-    def last_monitoring_error(self) -> list[float] | None:
-        """The normalised error per position on the fixed monitoring prompts at the last step
-        that measured it (`None` before the first)."""
-        errors = [record["eval_error"] for record in self.metrics() if "eval_error" in record]
-        return errors[-1] if errors else None
-
     def load_state(self, like: Any) -> Any:
         self.verify()
         return load_checkpoint(self.checkpoint, like)[1]
